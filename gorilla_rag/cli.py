@@ -1,0 +1,188 @@
+"""gorilla-rag: turn "give me code to do X" into a verified API call.
+
+Data goes to stdout, messages to stderr; --json where a program reads the output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+SOURCE_HELP = "restrict to one hub: huggingface, torchhub or tfhub"
+
+
+def _emit(data: object, as_json: bool, text: str) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False) if as_json else text)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    """Answer a question with a verified API call."""
+    from gorilla_rag.pipeline import Pipeline
+    from gorilla_rag.rendering import answer_text
+
+    pipeline = Pipeline.load(home=args.home, index=args.index, generator=args.generator,
+                             retriever=args.retriever, allow_unverified=args.allow_unverified)
+    answer = pipeline.ask(" ".join(args.question), k=args.k, source=args.source)
+    _emit(answer.to_dict(), args.json, answer_text(answer))
+    return 0 if answer.status in ("verified", "repaired") else 1
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    """Show the APIs retrieved for a question, best first."""
+    from gorilla_rag.indexing import open_index
+    from gorilla_rag.pipeline import check_question
+    from gorilla_rag.retrieval import Filters
+
+    hits = open_index(args.home, args.index).search(check_question(" ".join(args.question)), k=args.k,
+                                                     retriever=args.retriever, filters=Filters.make(args.source))
+    text = "\n".join(f"{i}. {h.score:.4f}  {h.doc.api_call}   [{h.doc.id}]" for i, h in enumerate(hits, 1))
+    _emit([h.to_dict() for h in hits], args.json, text or "no results")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Check code (or '-' for stdin) against the corpus: which API it calls, if any."""
+    from gorilla_rag.indexing import open_index
+    from gorilla_rag.retrieval import canonical_source
+    from gorilla_rag.verify import Verifier
+
+    text = sys.stdin.read() if args.code == ["-"] else " ".join(args.code)
+    source = canonical_source(args.source) if args.source else None
+    result = Verifier(open_index(args.home, args.index).docs).verify(text, source=source)
+    lines = [f"[{result.status}] {result.call}".rstrip()]
+    lines += [f"api:  {doc.id}" for doc in result.matched[:5]] + [f"note: {d}" for d in result.detail]
+    _emit(result.to_dict(), args.json, "\n".join(lines))
+    return 0 if result.status == "verified" else 1
+
+
+def cmd_corpus_import(args: argparse.Namespace) -> int:
+    """Import the APIBench API corpora (a folder, a URL, or by default the pinned upstream files)."""
+    from gorilla_rag.corpus.apibench import import_apibench
+    from gorilla_rag.retrieval import canonical_source
+    from gorilla_rag.settings import paths
+
+    if args.format != "apibench":
+        raise ValueError(f"unknown corpus format {args.format!r}: only 'apibench' can be imported")
+    sources = tuple(canonical_source(s) for s in args.sources) if args.sources else None
+    target = paths(args.home).active_corpus
+    counts = import_apibench(args.location, target, **({"sources": sources} if sources else {}),
+                             skip_invalid=args.skip_invalid)
+    print(f"imported {sum(counts.values())} docs into {target}: "
+          + ", ".join(f"{s} {n}" for s, n in counts.items()), file=sys.stderr)
+    print("next: gorilla-rag index build", file=sys.stderr)
+    return 0
+
+
+def cmd_corpus_validate(args: argparse.Namespace) -> int:
+    """Check a corpus folder or file; every bad record is listed with file and line."""
+    from gorilla_rag.corpus import read_corpus
+    from gorilla_rag.settings import paths
+
+    target = Path(args.path) if args.path else paths(args.home).corpus_for_index()
+    docs = read_corpus(target)
+    print(f"{target}: {len(docs)} docs, all valid")
+    return 0
+
+
+def cmd_index_build(args: argparse.Namespace) -> int:
+    """Build the BM25 + dense index (hybrid fuses them at query time) from the home's corpus."""
+    from gorilla_rag.indexing import build_index
+
+    index = build_index(args.home, args.name, args.corpus, embedder=args.embedder, show_progress=True)
+    print(f"built {index.folder}: {len(index.docs)} docs ({index.manifest['sources']})", file=sys.stderr)
+    return 0
+
+
+def cmd_index_info(args: argparse.Namespace) -> int:
+    """Show what an index holds and how it was built."""
+    from gorilla_rag.indexing import resolve_index_folder
+    from gorilla_rag.retrieval.index import read_index_manifest
+
+    manifest = read_index_manifest(resolve_index_folder(args.home, args.name))
+    _emit(manifest, args.json, "\n".join(f"{k}: {v}" for k, v in manifest.items()))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from gorilla_rag.evaluation.commands import add_eval_commands
+
+    parser = argparse.ArgumentParser(prog="gorilla-rag", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--home", help="folder holding api_corpus/ and indexes/ (default: $GORILLA_RAG_HOME, "
+                                       "the checkout, or the user cache)")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, func, parent=sub, **kw) -> argparse.ArgumentParser:  # noqa: ANN001
+        p = parent.add_parser(name, help=func.__doc__.splitlines()[0], description=func.__doc__, **kw)
+        p.set_defaults(func=func)
+        return p
+
+    for name, func in (("ask", cmd_ask), ("search", cmd_search)):
+        p = command(name, func)
+        p.add_argument("question", nargs="+", help="what the code should do")
+        p.add_argument("--source", help=SOURCE_HELP)
+        p.add_argument("-k", type=int, default=5, help="candidates to retrieve (default 5)")
+        p.add_argument("--retriever", default="hybrid", choices=["bm25", "dense", "hybrid"])
+        p.add_argument("--index", help="index name under the home, or a folder")
+        p.add_argument("--json", action="store_true", help="print JSON")
+        if name == "ask":
+            p.add_argument("--generator", default="extractive", help="generator spec (default: extractive)")
+            p.add_argument("--allow-unverified", action="store_true",
+                           help="return the generator's call even when it fails verification")
+
+    p = command("verify", cmd_verify)
+    p.add_argument("code", nargs="+", help="code or model output to check; '-' reads stdin")
+    p.add_argument("--source", help=SOURCE_HELP)
+    p.add_argument("--index", help="index whose corpus to check against")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    corpus = sub.add_parser("corpus", help="import and check API corpora").add_subparsers(dest="sub", metavar="SUB")
+    p = command("import", cmd_corpus_import, parent=corpus)
+    p.add_argument("format", help="'apibench'")
+    p.add_argument("location", nargs="?", help="folder or base URL (default: pinned upstream URL, sha256-checked)")
+    p.add_argument("--sources", nargs="+", help="only these hubs")
+    p.add_argument("--skip-invalid", action="store_true", help="import valid lines, report the rest")
+    p = command("validate", cmd_corpus_validate, parent=corpus)
+    p.add_argument("path", nargs="?", help="corpus folder or JSONL file (default: the home's corpus)")
+
+    index = sub.add_parser("index", help="build and inspect indexes").add_subparsers(dest="sub", metavar="SUB")
+    p = command("build", cmd_index_build, parent=index)
+    p.add_argument("--name", help="index name or folder (default: 'default')")
+    p.add_argument("--corpus", help="corpus folder (default: the home's corpus, else the seed)")
+    p.add_argument("--embedder", help="sentence-transformers model name or folder (default all-MiniLM-L6-v2)")
+    p = command("info", cmd_index_info, parent=index)
+    p.add_argument("--name", help="index name or folder")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    add_eval_commands(sub, command)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from gorilla_rag.errors import USER_ERRORS
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from gorilla_rag import __version__
+
+        print(__version__)
+        return 0
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return args.func(args)
+    except USER_ERRORS as exc:
+        print(f"gorilla-rag: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("gorilla-rag: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

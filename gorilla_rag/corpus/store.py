@@ -1,0 +1,175 @@
+"""Read, validate and atomically write normalised corpora: one `<source>.jsonl` per source + manifest.json."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from gorilla_rag.errors import CorpusError
+from gorilla_rag.types import SOURCES, ApiDoc
+
+__all__ = ["CorpusError", "fingerprint", "read_corpus", "write_corpus"]
+
+MANIFEST = "manifest.json"
+FORMAT_VERSION = 1
+
+
+def corpus_files(path: Path) -> list[Path]:
+    """The JSONL files of a corpus folder (or the file itself), sorted for a stable order."""
+    path = Path(path)
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise CorpusError([f"{path}: no such corpus file or folder"])
+    files = sorted(path.glob("*.jsonl"))
+    if not files:
+        raise CorpusError([f"{path}: folder holds no .jsonl corpus files"])
+    return files
+
+
+def iter_jsonl(path: Path, problems: list[str]) -> Iterable[tuple[int, Any]]:
+    """Yield (line number, parsed JSON) per non-blank line; bad lines go to `problems`, never dropped silently."""
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                problems.append(f"{path}:{number}: not UTF-8 ({exc.reason} at byte {exc.start})")
+                continue
+            if not line.strip():
+                continue
+            try:
+                yield number, json.loads(line)
+            except json.JSONDecodeError as exc:
+                problems.append(f"{path}:{number}: malformed JSON ({exc.msg} at column {exc.colno})")
+
+
+def read_corpus(path: str | os.PathLike[str]) -> list[ApiDoc]:
+    """Load every doc of a corpus folder or file; raise CorpusError listing all bad records."""
+    problems: list[str] = []
+    docs: list[ApiDoc] = []
+    first_seen: dict[str, str] = {}
+    for file in corpus_files(Path(path)):
+        for number, data in iter_jsonl(file, problems):
+            where = f"{file}:{number}"
+            try:
+                if not isinstance(data, dict):
+                    raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+                doc = ApiDoc.from_dict({**data, "content_hash": ""})
+                _check(doc)
+            except (TypeError, ValueError) as exc:
+                problems.append(f"{where}: {exc}")
+                continue
+            if doc.id in first_seen:
+                problems.append(f"{where}: duplicate id {doc.id!r} (first at {first_seen[doc.id]})")
+                continue
+            first_seen[doc.id] = where
+            docs.append(doc)
+    if problems:
+        raise CorpusError(problems, what=str(path))
+    return docs
+
+
+def _check(doc: ApiDoc) -> None:
+    if doc.source not in SOURCES:
+        raise ValueError(f"unknown source {doc.source!r} (expected one of {', '.join(SOURCES)})")
+    for name in ("id", "api_call"):
+        if not isinstance(getattr(doc, name), str) or not getattr(doc, name).strip():
+            raise ValueError(f"field {name!r} must be a non-empty string")
+    if not isinstance(doc.arguments, dict) or not isinstance(doc.metrics, dict):
+        raise ValueError("fields 'arguments' and 'metrics' must be objects")
+    if any(not isinstance(v, (int, float)) or isinstance(v, bool) for v in doc.metrics.values()):
+        raise ValueError("field 'metrics' must map names to numbers")
+
+
+def fingerprint(docs: Iterable[ApiDoc]) -> str:
+    """Identifies a corpus's content: changes when any doc is added, removed or edited."""
+    digest = hashlib.sha256()
+    for doc_id, content in sorted((d.id, d.content_hash) for d in docs):
+        digest.update(f"{doc_id}\t{content}\n".encode())
+    return digest.hexdigest()[:20]
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    path = Path(folder) / MANIFEST
+    if not path.is_file():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def write_corpus(folder: str | os.PathLike[str], docs: list[ApiDoc], provenance: dict[str, Any]) -> Path:
+    """Write docs of the given sources into `folder`, replacing those sources' files and keeping others.
+
+    The new folder is assembled beside the old one and swapped in, so a crash leaves the old corpus whole.
+    `provenance` maps each written source to where it came from (recorded in the manifest).
+    """
+    folder = Path(folder)
+    staging = new_staging(folder)
+    swapped = False
+    try:
+        manifest = read_manifest(folder) if folder.is_dir() else {}
+        sources = manifest.get("sources", {})
+        written = {doc.source for doc in docs} | set(provenance)
+        if folder.is_dir():
+            for old in folder.glob("*.jsonl"):
+                if old.stem not in written:
+                    shutil.copy2(old, staging / old.name)
+        for source in sorted(written):
+            mine = [d for d in docs if d.source == source]
+            with open(staging / f"{source}.jsonl", "w", encoding="utf-8") as handle:
+                for doc in mine:
+                    handle.write(json.dumps(doc.to_dict(), ensure_ascii=False) + "\n")
+            sources[source] = {"count": len(mine), "updated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                               **provenance.get(source, {})}
+        all_docs = read_corpus(staging)
+        manifest = {"kind": "gorilla-rag-corpus", "format_version": FORMAT_VERSION, "sources": sources,
+                    "count": len(all_docs), "fingerprint": fingerprint(all_docs)}
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        swap_in(staging, folder)
+        swapped = True
+    finally:
+        if not swapped:
+            shutil.rmtree(staging, ignore_errors=True)
+    return folder
+
+
+def new_staging(target: Path) -> Path:
+    """A fresh folder beside `target` to assemble its next version in (see `swap_in`)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{target.name}.v", dir=target.parent))
+
+
+def swap_in(staging: Path, target: Path) -> None:
+    """Make `target` show `staging`, atomically: `target` is a symlink flipped with one rename.
+
+    A crash at any moment leaves `target` showing either the old or the new version, both whole.
+    A real folder found at `target` (written by hand, or by an old version) is retired first.
+    """
+    previous = target.resolve() if target.is_symlink() else None
+    if target.exists() and not target.is_symlink():
+        retired = target.with_name(f".{target.name}.retired-{time.monotonic_ns()}")
+        os.replace(target, retired)
+        previous = retired
+    link = target.with_name(f".{target.name}.link-{os.getpid()}-{time.monotonic_ns()}")
+    os.symlink(staging.name, link)
+    os.replace(link, target)
+    if previous is not None and previous != staging.resolve():
+        shutil.rmtree(previous, ignore_errors=True)
+    for leftover in target.parent.glob(f".{target.name}.*"):
+        if leftover.resolve() != staging.resolve() and not _in_use(leftover):
+            shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink(missing_ok=True)
+
+
+def _in_use(path: Path, max_age_s: float = 3600.0) -> bool:
+    """Staging folders younger than an hour may belong to a writer still running; leave them."""
+    try:
+        return time.time() - path.lstat().st_mtime < max_age_s
+    except FileNotFoundError:
+        return False

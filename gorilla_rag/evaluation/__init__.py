@@ -1,0 +1,1 @@
+"""Evaluation: strict and official APIBench accuracy, hallucination, abstention and retrieval recall."""

@@ -1,0 +1,63 @@
+"""The `gorilla-rag eval …` commands (thin: parse arguments, call run.py, print)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def cmd_eval_apibench(args: argparse.Namespace) -> int:
+    """Run the pipeline over an APIBench question file and print strict/official accuracy and recall@k."""
+    from gorilla_rag.evaluation.questions import load_questions, write_responses
+    from gorilla_rag.evaluation.run import evaluate_pipeline
+    from gorilla_rag.evaluation.scoring import format_report
+    from gorilla_rag.pipeline import Pipeline
+    from gorilla_rag.retrieval import canonical_source
+
+    hub = canonical_source(args.hub)
+    questions = load_questions(args.questions)[: args.limit or None]
+    pipeline = Pipeline.load(home=args.home, index=args.index, generator=args.generator, retriever=args.retriever)
+    report, texts = evaluate_pipeline(pipeline, questions, hub, progress=not args.json)
+    report.update({"hub": hub, "retriever": args.retriever, "generator": args.generator})
+    if args.responses_out:
+        write_responses(args.responses_out, texts)
+        print(f"wrote {len(texts)} responses to {args.responses_out}", file=sys.stderr)
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0
+
+
+def cmd_eval_responses(args: argparse.Namespace) -> int:
+    """Score a Gorilla-format response file (another system's output) against a question file."""
+    from gorilla_rag.evaluation.questions import load_questions, load_responses
+    from gorilla_rag.evaluation.run import corpus_docs_for, evaluate_responses
+    from gorilla_rag.evaluation.scoring import format_report
+    from gorilla_rag.retrieval import canonical_source
+    from gorilla_rag.verify import Verifier
+
+    hub = canonical_source(args.hub)
+    docs = corpus_docs_for(hub, args.corpus, args.home)
+    report = evaluate_responses(Verifier(docs), load_questions(args.questions), load_responses(args.responses),
+                                docs, hub)
+    report["hub"] = hub
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0
+
+
+def add_eval_commands(sub, command) -> None:  # noqa: ANN001
+    evaluate = sub.add_parser("eval", help="measure accuracy on APIBench").add_subparsers(dest="sub", metavar="SUB")
+    p = command("apibench", cmd_eval_apibench, parent=evaluate)
+    p.add_argument("--questions", required=True, help="APIBench question file (JSON lines)")
+    p.add_argument("--hub", required=True, help="huggingface, torchhub or tfhub (retrieval is restricted to it)")
+    p.add_argument("--responses-out", help="write Gorilla-format responses here")
+    p.add_argument("--retriever", default="hybrid", choices=["bm25", "dense", "hybrid"])
+    p.add_argument("--generator", default="extractive")
+    p.add_argument("--index", help="index name or folder")
+    p.add_argument("--limit", type=int, help="only the first N questions")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p = command("responses", cmd_eval_responses, parent=evaluate)
+    p.add_argument("--questions", required=True, help="APIBench question file (JSON lines)")
+    p.add_argument("--hub", required=True, help="huggingface, torchhub or tfhub")
+    p.add_argument("--responses", required=True, help="Gorilla-format response file (JSON lines)")
+    p.add_argument("--corpus", help="API corpus file or folder to match against (default: the home's corpus)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")

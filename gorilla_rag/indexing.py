@@ -1,0 +1,55 @@
+"""Build and open a home's indexes, keeping them in step with the home's corpus."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from gorilla_rag import settings
+from gorilla_rag.corpus.store import fingerprint, read_corpus, read_manifest
+
+
+def resolve_index_folder(home: str | Path | None = None, index: str | Path | None = None) -> Path:
+    """`index` as a folder path if it is one, else the name of an index under the home's indexes/."""
+    if index is not None and (Path(index).is_dir() or "/" in str(index)):
+        return Path(index)
+    return settings.paths(home).index(str(index or settings.DEFAULT_INDEX))
+
+
+def corpus_fingerprint(corpus: Path) -> str:
+    """From the corpus manifest when it has one (cheap), else by reading the docs."""
+    manifest = read_manifest(corpus) if corpus.is_dir() else {}
+    return manifest.get("fingerprint") or fingerprint(read_corpus(corpus))
+
+
+def build_index(home: str | Path | None = None, name: str | Path | None = None, corpus: str | Path | None = None,
+                embedder: str | None = None, show_progress: bool = False):  # noqa: ANN201
+    """Build (or rebuild) an index from a corpus folder (default: the home's corpus, else the seed)."""
+    from gorilla_rag.retrieval import Index
+    from gorilla_rag.retrieval.embedder import Embedder
+
+    corpus_dir = Path(corpus) if corpus else settings.paths(home).corpus_for_index()
+    docs = read_corpus(corpus_dir)
+    folder = resolve_index_folder(home, name)
+    return Index.build(docs, folder, Embedder(embedder or settings.embedder_name()),
+                       corpus_path=corpus_dir.resolve(), show_progress=show_progress)
+
+
+def open_index(home: str | Path | None = None, index: str | Path | None = None, embedder: str | None = None):  # noqa: ANN201
+    """Load an index; the default one is built from the home's corpus on first use, and refused when stale."""
+    from gorilla_rag.retrieval import Index, IndexLoadError
+    from gorilla_rag.retrieval.embedder import Embedder
+
+    folder = resolve_index_folder(home, index)
+    if index is None and not folder.exists():
+        corpus = settings.paths(home).corpus_for_index()
+        print(f"gorilla-rag: no index yet; building {folder} from {corpus} (once)", file=sys.stderr)
+        return build_index(home, folder, corpus)
+    loaded = Index.load(folder, Embedder(embedder) if embedder else None)
+    if index is None:
+        corpus = settings.paths(home).corpus_for_index()
+        built_from = loaded.manifest.get("corpus", {})
+        if built_from.get("fingerprint") != corpus_fingerprint(corpus):
+            raise IndexLoadError(f"index {folder} is stale: it was built from {built_from.get('path')} and the "
+                                 f"corpus at {corpus} has changed since; run `gorilla-rag index build`")
+    return loaded

@@ -1,0 +1,121 @@
+"""retrieve → generate → verify → Answer."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from gorilla_rag.errors import QuestionError
+from gorilla_rag.generation import DEFAULT_GENERATOR, Generator, load_generator
+from gorilla_rag.types import Answer, Hit, Verification
+
+MAX_QUESTION_CHARS = 4000
+# Abstain when the best candidate's cosine similarity to the question is below this (see docs/benchmarks.md).
+DEFAULT_MIN_SIMILARITY = 0.2
+
+
+def check_question(question: object) -> str:
+    if not isinstance(question, str):
+        raise QuestionError(f"the question must be text, not {type(question).__name__}")
+    text = question.strip()
+    if not text:
+        raise QuestionError("the question is empty: say what the code should do")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise QuestionError(f"the question is {len(text):,} characters; the limit is {MAX_QUESTION_CHARS:,}. "
+                            "Describe the task in a few sentences")
+    return text
+
+
+class Pipeline:
+    """Answers questions with verified API calls from one index."""
+
+    def __init__(self, index, generator: Generator | None = None, k: int = 5, retriever: str = "hybrid",  # noqa: ANN001
+                 allow_unverified: bool = False, min_similarity: float = DEFAULT_MIN_SIMILARITY) -> None:
+        from gorilla_rag.verify import Verifier
+
+        self.index = index
+        self.generator = generator or load_generator(DEFAULT_GENERATOR)
+        self.verifier = Verifier(index.docs)
+        self.k = k
+        self.retriever = retriever
+        self.allow_unverified = allow_unverified
+        self.min_similarity = min_similarity
+
+    @classmethod
+    def load(cls, home: str | Path | None = None, index: str | Path | None = None,
+             generator: str = DEFAULT_GENERATOR, **options: object) -> Pipeline:
+        """The pipeline over a home's index (built from the home's corpus on first use if absent)."""
+        from gorilla_rag.indexing import open_index
+
+        return cls(open_index(home=home, index=index), load_generator(generator), **options)  # type: ignore[arg-type]
+
+    def ask(self, question: str, k: int | None = None, source: str | list[str] | None = None,
+            filters=None, retriever: str | None = None) -> Answer:  # noqa: ANN001
+        """Answer one question: a verified call, a repaired one, or an honest no_match."""
+        from gorilla_rag.retrieval import Filters
+
+        question = check_question(question)
+        filters = filters or Filters.make(source)
+        hits = self.index.search(question, k=k or self.k, retriever=retriever or self.retriever, filters=filters)
+        if not hits or self._too_far(question, hits[0]):
+            reason = "no API in the corpus fits this request" if hits else "no candidate API was retrieved"
+            return Answer(question, "no_match", "", "", None, None, tuple(hits), explanation=reason)
+        only = filters.sources[0] if len(filters.sources) == 1 else None
+        generated = self.generator.generate(question, hits)
+        verification = self.verifier.verify(generated.raw or generated.call, source=only)
+        if verification.status == "verified":
+            api = _prefer_retrieved(verification, hits)
+            return Answer(question, "verified", verification.call or generated.call, generated.code, api,
+                          verification, tuple(hits), generated.explanation, generated.raw)
+        if self.allow_unverified:
+            return Answer(question, "unverified", generated.call, generated.code, None, verification,
+                          tuple(hits), generated.explanation, generated.raw)
+        return self._repair(question, hits, verification, generated.raw, only)
+
+    def _too_far(self, question: str, best: Hit) -> bool:
+        if self.min_similarity <= 0:
+            return False
+        return self.index.similarity(question, best.doc) < self.min_similarity
+
+    def _repair(self, question: str, hits: list[Hit], failed: Verification, raw: str, only: str | None) -> Answer:
+        """Replace a call that failed verification by the best retrieved candidate that passes it."""
+        from gorilla_rag.generation.extractive import example_code, explain
+
+        for hit in hits:
+            check = self.verifier.verify(hit.doc.api_call, source=only)
+            if check.status == "verified":
+                note = (f"The generated call did not verify ({failed.status}: {'; '.join(failed.detail)}); "
+                        f"replaced by the best retrieved API. ")
+                check = replace(check, matched=(hit.doc,) + tuple(d for d in check.matched if d != hit.doc))
+                return Answer(question, "repaired", hit.doc.api_call, example_code(hit.doc), hit.doc, check,
+                              tuple(hits), note + explain(hit.doc), raw)
+        return Answer(question, "no_match", "", "", None, failed, tuple(hits),
+                      "no retrieved API could be verified against the corpus", raw)
+
+
+def _prefer_retrieved(verification: Verification, hits: list[Hit]):  # noqa: ANN202
+    """Of the corpus docs with the verified identity, the one ranked highest by retrieval."""
+    matched = {doc.id for doc in verification.matched}
+    for hit in hits:
+        if hit.doc.id in matched:
+            return hit.doc
+    return verification.matched[0] if verification.matched else None
+
+
+_default: Pipeline | None = None
+
+
+def default_pipeline() -> Pipeline:
+    """The lazily created pipeline over the default home and index (used by `gorilla_rag.ask`)."""
+    global _default
+    if _default is None:
+        _default = Pipeline.load()
+    return _default
+
+
+def ask(question: str, **options: object) -> Answer:
+    """Answer with the default pipeline; see `Pipeline.ask` for options."""
+    return default_pipeline().ask(question, **options)  # type: ignore[arg-type]
+
+
+__all__ = ["Pipeline", "QuestionError", "ask", "check_question", "default_pipeline"]

@@ -1,0 +1,86 @@
+"""Dense retrieval: normalised embeddings in a FAISS inner-product index with stable int64 ids."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from gorilla_rag.retrieval.embedder import Embedder
+from gorilla_rag.retrieval.text import dense_text
+from gorilla_rag.types import ApiDoc
+
+FAISS_FILE = "dense.faiss"
+
+
+class DenseRetriever:
+    """FAISS `IndexIDMap2(IndexFlatIP)` over `dense_text(doc)`; ids are doc positions in the index."""
+
+    name = "dense"
+
+    def __init__(self, index, embedder: Embedder) -> None:  # noqa: ANN001 - a faiss index, imported lazily
+        self._index = index
+        self.embedder = embedder
+        self._recent: dict[str, np.ndarray] = {}
+
+    @classmethod
+    def build(cls, docs: list[ApiDoc], embedder: Embedder, show_progress: bool = False) -> DenseRetriever:
+        import faiss
+
+        vectors = embedder.embed([dense_text(d) for d in docs], show_progress=show_progress)
+        index = faiss.IndexIDMap2(faiss.IndexFlatIP(embedder.dimension))
+        if len(docs):
+            index.add_with_ids(vectors, np.arange(len(docs), dtype=np.int64))
+        return cls(index, embedder)
+
+    @property
+    def dimension(self) -> int:
+        return int(self._index.d)
+
+    def save(self, folder: Path) -> None:
+        import faiss
+
+        faiss.write_index(self._index, str(folder / FAISS_FILE))
+
+    @classmethod
+    def load(cls, folder: Path, embedder: Embedder) -> DenseRetriever:
+        import faiss
+
+        return cls(faiss.read_index(str(folder / FAISS_FILE)), embedder)
+
+    def __len__(self) -> int:
+        return int(self._index.ntotal)
+
+    def query_vector(self, question: str) -> np.ndarray:
+        """The question's embedding; the last few are cached (retrieval and abstention both need it)."""
+        cached = self._recent.get(question)
+        if cached is None:
+            cached = self.embedder.embed([question])[0]
+            if len(self._recent) >= 64:
+                self._recent.pop(next(iter(self._recent)))
+            self._recent[question] = cached
+        return cached
+
+    def similarity(self, question: str, position: int) -> float:
+        """Cosine similarity between the question and the doc at `position`."""
+        return float(self._index.reconstruct(int(position)) @ self.query_vector(question))
+
+    def search(self, question: str, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """The k nearest (doc position, cosine) pairs among docs allowed by `mask`, best first."""
+        return self.search_vector(self.query_vector(question), k, mask)
+
+    def search_vector(self, vector: np.ndarray, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
+        import faiss
+
+        params = None
+        if mask is not None:
+            allowed = np.flatnonzero(mask).astype(np.int64)
+            if not len(allowed):
+                return []
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+            k = min(k, len(allowed))
+        k = min(k, len(self))
+        if k <= 0:
+            return []
+        scores, ids = self._index.search(vector.reshape(1, -1).astype(np.float32), k, params=params)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]

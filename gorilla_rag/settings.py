@@ -1,0 +1,111 @@
+"""The one place that reads environment variables and decides default paths.
+
+Every function elsewhere takes explicit overrides; these are only the defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
+DEFAULT_INDEX = "default"
+SEED_CORPUS = "seed"
+ACTIVE_CORPUS = "current"
+
+
+def _checkout_root() -> Path | None:
+    """The repo root when running from a checkout (it ships api_corpus/seed beside the package)."""
+    root = PACKAGE_DIR.parent
+    if (root / "pyproject.toml").is_file() and (root / "api_corpus" / SEED_CORPUS).is_dir():
+        return root
+    return None
+
+
+def home(override: str | os.PathLike[str] | None = None) -> Path:
+    """The home folder holding api_corpus/ and indexes/.
+
+    Order: explicit override, $GORILLA_RAG_HOME, the checkout root, the user cache folder.
+    """
+    if override:
+        return Path(override).expanduser().resolve()
+    env = os.environ.get("GORILLA_RAG_HOME")
+    if env:
+        return Path(env).expanduser().resolve()
+    root = _checkout_root()
+    if root is not None:
+        return root
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "gorilla-rag"
+
+
+def seed_corpus_dir() -> Path:
+    """The hand-written seed corpus (shipped in the checkout, or inside the installed package)."""
+    root = _checkout_root()
+    if root is not None:
+        return root / "api_corpus" / SEED_CORPUS
+    return PACKAGE_DIR / "seed_corpus"
+
+
+def apibench_dir() -> Path | None:
+    """Where APIBench data lives locally: $GORILLA_RAG_APIBENCH, else ../shared/apibench."""
+    env = os.environ.get("GORILLA_RAG_APIBENCH")
+    candidates = [Path(env)] if env else []
+    root = _checkout_root()
+    if root is not None:
+        candidates.append(root.parent / "shared" / "apibench")
+    for path in candidates:
+        if (path / "api").is_dir():
+            return path.resolve()
+    return None
+
+
+def sources_dir() -> Path | None:
+    """Raw scraper sources: $GORILLA_RAG_SOURCES, else ../shared/sources."""
+    env = os.environ.get("GORILLA_RAG_SOURCES")
+    candidates = [Path(env)] if env else []
+    root = _checkout_root()
+    if root is not None:
+        candidates.append(root.parent / "shared" / "sources")
+    for path in candidates:
+        if path.is_dir():
+            return path.resolve()
+    return None
+
+
+def embedder_name() -> str:
+    return os.environ.get("GORILLA_RAG_EMBEDDER", DEFAULT_EMBEDDER)
+
+
+@dataclass(frozen=True, slots=True)
+class Paths:
+    """Resolved folders under one home."""
+
+    home: Path
+
+    @property
+    def corpora(self) -> Path:
+        return self.home / "api_corpus"
+
+    @property
+    def active_corpus(self) -> Path:
+        return self.corpora / ACTIVE_CORPUS
+
+    @property
+    def indexes(self) -> Path:
+        return self.home / "indexes"
+
+    def index(self, name: str = DEFAULT_INDEX) -> Path:
+        return self.indexes / name
+
+    def corpus_for_index(self) -> Path:
+        """The corpus an index is built from by default: the imported one, else the seed."""
+        if any(self.active_corpus.glob("*.jsonl")):
+            return self.active_corpus
+        return seed_corpus_dir()
+
+
+def paths(home_override: str | os.PathLike[str] | None = None) -> Paths:
+    return Paths(home(home_override))

@@ -1,0 +1,168 @@
+"""The value types that flow through the pipeline: frozen, slotted, JSON round-trippable."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+SOURCES: tuple[str, ...] = ("huggingface", "torchhub", "tfhub")
+Source = Literal["huggingface", "torchhub", "tfhub"]
+AnswerStatus = Literal["verified", "repaired", "unverified", "no_match"]
+VerificationStatus = Literal["verified", "hallucinated", "unparseable"]
+
+# Fields whose content defines a doc; the hash changes exactly when one of them does.
+_CONTENT_FIELDS = (
+    "source", "domain", "framework", "functionality", "api_name", "api_call", "description",
+    "arguments", "example_code", "requirements", "metrics", "extra",
+)
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True, slots=True)
+class ApiDoc:
+    """One API, normalised: every field has one type whatever the raw record had."""
+
+    id: str
+    source: str
+    domain: str
+    api_name: str
+    api_call: str
+    description: str = ""
+    framework: str = ""
+    functionality: str = ""
+    arguments: dict[str, str] = field(default_factory=dict, hash=False)
+    example_code: str = ""
+    requirements: tuple[str, ...] = ()
+    metrics: dict[str, float] = field(default_factory=dict, hash=False)
+    extra: dict[str, Any] = field(default_factory=dict, hash=False)
+    content_hash: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.content_hash:
+            object.__setattr__(self, "content_hash", self.compute_hash())
+
+    def compute_hash(self) -> str:
+        content = {name: getattr(self, name) for name in _CONTENT_FIELDS}
+        content["requirements"] = list(self.requirements)
+        return hashlib.sha256(_canonical(content).encode()).hexdigest()[:16]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        data["requirements"] = list(self.requirements)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ApiDoc:
+        """Build from a normalised record (what `to_dict` wrote); unknown keys are an error."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown fields {sorted(unknown)}")
+        values = dict(data)
+        values["requirements"] = tuple(values.get("requirements") or ())
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A retrieved doc with its fused score and its rank in each retriever (1-based)."""
+
+    doc: ApiDoc
+    score: float
+    ranks: dict[str, int] = field(default_factory=dict, hash=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"doc": self.doc.to_dict(), "score": self.score, "ranks": dict(self.ranks)}
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratedCall:
+    """What a generator produced: its raw output, the call it proposes and the code around it."""
+
+    raw: str
+    call: str
+    code: str
+    explanation: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """The verifier's finding for one text: which corpus APIs its first identifiable call is."""
+
+    status: VerificationStatus
+    call: str = ""
+    key: str = ""
+    matched: tuple[ApiDoc, ...] = ()
+    detail: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "call": self.call,
+            "key": self.key,
+            "matched": [doc.id for doc in self.matched],
+            "detail": list(self.detail),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The pipeline's reply to one question."""
+
+    question: str
+    status: AnswerStatus
+    call: str
+    code: str
+    api: ApiDoc | None
+    verification: Verification | None
+    hits: tuple[Hit, ...] = ()
+    explanation: str = ""
+    raw_output: str = ""
+
+    @property
+    def alternatives(self) -> list[ApiDoc]:
+        """Other candidate APIs, best first, one per distinct call."""
+        chosen = self.api.api_call if self.api else None
+        seen = {chosen}
+        out = []
+        for hit in self.hits:
+            if hit.doc.api_call not in seen:
+                seen.add(hit.doc.api_call)
+                out.append(hit.doc)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "status": self.status,
+            "call": self.call,
+            "code": self.code,
+            "api": self.api.to_dict() if self.api else None,
+            "explanation": self.explanation,
+            "verification": self.verification.to_dict() if self.verification else None,
+            "alternatives": [
+                {"id": d.id, "api_call": d.api_call, "api_name": d.api_name, "domain": d.domain}
+                for d in self.alternatives
+            ],
+            "hits": [{"id": h.doc.id, "score": h.score, "ranks": dict(h.ranks)} for h in self.hits],
+            "raw_output": self.raw_output,
+        }
+
+    def _repr_markdown_(self) -> str:
+        from gorilla_rag.rendering import answer_markdown
+
+        return answer_markdown(self)
+
+    def _repr_html_(self) -> str:
+        from gorilla_rag.rendering import answer_html
+
+        return answer_html(self)
