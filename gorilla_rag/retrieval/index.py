@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from gorilla_rag.errors import IndexLoadError
 from gorilla_rag.corpus.store import fingerprint, new_staging, swap_in
+from gorilla_rag.errors import IndexLoadError
 from gorilla_rag.retrieval.bm25 import Bm25Retriever
 from gorilla_rag.retrieval.constraints import Filters
 from gorilla_rag.retrieval.dense import DenseRetriever

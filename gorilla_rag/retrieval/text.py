@@ -9,12 +9,7 @@ from functools import lru_cache
 from gorilla_rag.types import ApiDoc
 
 # Small English stop list: question boilerplate ("I want to…", "we need a model that…") carries no signal.
-STOPWORDS = frozenset("""
-a an and are as at be been but by can could do does for from has have how i i'm if in into is it its
-me my need needs of on or our please should so some than that the their them then there these they this
-those to use using us want wants was we what when which who will with would you your want like help
-build create make get given model models api apis
-""".split())
+STOPWORDS = frozenset(["a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "could", "do", "does", "for", "from", "has", "have", "how", "i", "i'm", "if", "in", "into", "is", "it", "its", "me", "my", "need", "needs", "of", "on", "or", "our", "please", "should", "so", "some", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "to", "use", "using", "us", "want", "wants", "was", "we", "what", "when", "which", "who", "will", "with", "would", "you", "your", "want", "like", "help", "build", "create", "make", "get", "given", "model", "models", "api", "apis"])
 
 _WORD = re.compile(r"[A-Za-z]+|\d+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")

@@ -1,0 +1,62 @@
+import pytest
+
+from gorilla_rag.corpus.normalize import (
+    as_text,
+    doc_id,
+    normalize_apibench,
+    normalize_arguments,
+    normalize_metrics,
+    normalize_requirements,
+)
+
+
+@pytest.mark.parametrize("value, expected", [
+    (None, ""), ("N/A", ""), ("  text ", "text"), (["a", None, "b"], "a, b"), ({"k": 1}, '{"k": 1}'), (3, "3"),
+])
+def test_as_text(value, expected):
+    assert as_text(value) == expected
+
+
+def test_arguments_from_every_shape():
+    assert normalize_arguments({"pretrained": True}) == {"pretrained": "True"}
+    assert normalize_arguments(["model_url", "input_shape"]) == {"model_url": "", "input_shape": ""}
+    assert normalize_arguments([{"name": "repo", "type": "str", "description": "the repo"}]) == {"repo": "the repo"}
+    assert normalize_arguments("text, max_length") == {"text": "", "max_length": ""}
+    assert normalize_arguments("N/A") == {} and normalize_arguments(None) == {}
+
+
+def test_requirements_drop_pip_noise_and_duplicates():
+    assert normalize_requirements("pip install -q torchaudio omegaconf") == ("torchaudio", "omegaconf")
+    assert normalize_requirements(["torch", "torch", "timm"]) == ("torch", "timm")
+    assert normalize_requirements("tensorflow, tensorflow_hub") == ("tensorflow", "tensorflow_hub")
+
+
+def test_metrics_parse_numbers_units_and_errors():
+    perf = {"dataset": "ImageNet", "accuracy": {"top_1": 74.58, "top_5": "91.63"}, "Params (M)": 32.45,
+            "Flops (G)": 54.5}
+    assert normalize_metrics(perf) == {"top1": 74.58, "top5": 91.63, "params": 32450000.0, "flops_g": 54.5}
+    assert normalize_metrics({"accuracy": {"vgg19": {"Top-1 error": 27.62}}}) == {"top1": 72.38}
+    assert normalize_metrics({"accuracy": "71.8%"}) == {"accuracy": 71.8}
+    assert normalize_metrics({"accuracy": "Pearson correlation coefficient > 0.8 on the STS benchmark"}) == {}
+    assert normalize_metrics("N/A") == {}
+
+
+def test_ids_come_from_api_identity():
+    assert doc_id("torchhub", "x", "torch.hub.load(repo_or_dir='NVIDIA/DeepLearningExamples:torchhub', "
+                                   "model='nvidia_ssd')") == "torchhub:nvidia/deeplearningexamples:nvidia_ssd"
+    assert doc_id("tfhub", "x", "hub.KerasLayer('https://tfhub.dev/google/yamnet/1/')") == "tfhub:google/yamnet/1"
+    assert doc_id("huggingface", "gpt2", "pipeline('text-generation', model='gpt2')") == "huggingface:gpt2"
+
+
+def test_apibench_record_normalised_once():
+    record = {"domain": "Text embedding", "framework": "TensorFlow Hub", "functionality": "Embed",
+              "api_name": "use", "api_call": "hub.load('https://tfhub.dev/google/universal-sentence-encoder/4')",
+              "api_arguments": ["input"], "python_environment_requirements": "tensorflow, tensorflow_hub",
+              "example_code": ["import tensorflow_hub as hub", "embed = hub.load('...')"],
+              "performance": {"dataset": "STS", "accuracy": "0.78"}, "description": None}
+    doc = normalize_apibench(record, "tfhub")
+    assert doc.id == "tfhub:google/universal-sentence-encoder/4"
+    assert doc.example_code.count("\n") == 1 and doc.description == ""
+    assert doc.requirements == ("tensorflow", "tensorflow_hub") and doc.extra["dataset"] == "STS"
+    with pytest.raises(ValueError, match="no api_call"):
+        normalize_apibench({**record, "api_call": None}, "tfhub")

@@ -1,0 +1,93 @@
+"""The real thing: bm25s, FAISS and the bundled MiniLM on the seed corpus."""
+
+import json
+import shutil
+
+import pytest
+
+from gorilla_rag.errors import IndexLoadError
+from gorilla_rag.retrieval import Filters, Index
+from gorilla_rag.retrieval.embedder import Embedder
+
+pytestmark = pytest.mark.slow
+
+
+def ids(hits):
+    return [h.doc.id for h in hits]
+
+
+@pytest.mark.parametrize("retriever", ["bm25", "dense", "hybrid"])
+def test_each_retriever_finds_the_obvious_api(seed_index, retriever):
+    hits = seed_index.search("translate English text into French", k=3, retriever=retriever)
+    assert any("opus-mt-en-fr" in i or "wmt14.en-fr" in i or i.endswith("t5-small") for i in ids(hits))
+    assert len(hits) == 3 and all(h.ranks for h in hits)
+
+
+def test_hybrid_fuses_ranks_of_both(seed_index):
+    hits = seed_index.search("depth estimation from a single image", k=5)
+    assert hits[0].score >= hits[-1].score
+    assert set(hits[0].ranks) <= {"bm25", "dense"} and hits[0].ranks
+
+
+def test_filters_restrict_sources_and_metrics(seed_index):
+    only_tf = seed_index.search("classify an image", k=5, filters=Filters.make("tensorflowhub"))
+    assert {h.doc.source for h in only_tf} == {"tfhub"}
+    small = seed_index.search("classify an image", k=10, filters=Filters(max_params=5e6))
+    assert small and all(h.doc.metrics["params"] <= 5e6 for h in small)
+    assert seed_index.search("classify", k=5, filters=Filters(min_top1=101)) == []
+
+
+def test_reload_gives_identical_results(seed_index):
+    again = Index.load(seed_index.folder)
+    for retriever in ("bm25", "dense", "hybrid"):
+        assert ids(again.search("speech recognition", 5, retriever)) == ids(seed_index.search("speech recognition", 5, retriever))
+
+
+def copy_index(seed_index, tmp_path):
+    target = tmp_path / "copy"
+    shutil.copytree(seed_index.folder.resolve(), target)
+    return target
+
+
+def test_refuses_missing_partial_and_foreign_indexes(seed_index, tmp_path):
+    with pytest.raises(IndexLoadError, match="index build"):
+        Index.load(tmp_path / "nothing")
+    partial = copy_index(seed_index, tmp_path)
+    (partial / "index.json").unlink()
+    with pytest.raises(IndexLoadError, match="incomplete"):
+        Index.load(partial)
+    shutil.rmtree(partial)
+    foreign = copy_index(seed_index, tmp_path)
+    manifest = json.loads((foreign / "index.json").read_text())
+    (foreign / "index.json").write_text(json.dumps({**manifest, "format_version": 99}))
+    with pytest.raises(IndexLoadError, match="format_version 99"):
+        Index.load(foreign)
+    with pytest.raises(IndexLoadError, match="built with embedder"):
+        Index.load(seed_index.folder, Embedder("some-other-model"))
+
+
+def test_refuses_corrupt_parts(seed_index, tmp_path):
+    docs = copy_index(seed_index, tmp_path)
+    lines = (docs / "docs.jsonl").read_text().splitlines()
+    (docs / "docs.jsonl").write_text("\n".join(lines[:-1]) + "\n")
+    with pytest.raises(IndexLoadError, match="does not match"):
+        Index.load(docs)
+    shutil.rmtree(docs)
+    faiss_broken = copy_index(seed_index, tmp_path)
+    (faiss_broken / "dense.faiss").write_bytes(b"garbage")
+    with pytest.raises(IndexLoadError, match="corrupt"):
+        Index.load(faiss_broken)
+
+
+def test_interrupted_build_keeps_the_old_index(seed_index, seed_docs, tmp_path, monkeypatch):
+    folder = tmp_path / "idx"
+    Index.build(seed_docs[:10], folder)
+
+    def boom(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("gorilla_rag.retrieval.index.DenseRetriever.build", boom)
+    with pytest.raises(KeyboardInterrupt):
+        Index.build(seed_docs, folder)
+    assert len(Index.load(folder).docs) == 10
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".idx.v")] == [folder.resolve().name]
