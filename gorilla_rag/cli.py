@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -118,6 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     def command(name: str, func, parent=sub, **kw) -> argparse.ArgumentParser:  # noqa: ANN001
         p = parent.add_parser(name, help=func.__doc__.splitlines()[0], description=func.__doc__, **kw)
         p.set_defaults(func=func)
+        # Also accepted after the command; SUPPRESS keeps a value given before it.
+        p.add_argument("--home", default=argparse.SUPPRESS, help="home folder (api_corpus/ and indexes/)")
         return p
 
     for name, func in (("ask", cmd_ask), ("search", cmd_search)):
@@ -176,6 +179,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.func(args)
+    except BrokenPipeError:  # the reader (head, less) went away: not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except USER_ERRORS as exc:
         print(f"gorilla-rag: error: {exc}", file=sys.stderr)
         return 2

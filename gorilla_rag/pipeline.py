@@ -62,7 +62,10 @@ class Pipeline:
             return Answer(question, "no_match", "", "", None, None, tuple(hits), explanation=reason)
         only = filters.sources[0] if len(filters.sources) == 1 else None
         generated = self.generator.generate(question, hits)
-        verification = self.verifier.verify(generated.raw or generated.call, source=only)
+        # The proposed call first (cheap, and what the user gets); the whole output if that names no corpus API.
+        verification = self.verifier.verify(generated.call, source=only) if generated.call else None
+        if verification is None or verification.status != "verified":
+            verification = self.verifier.verify(generated.raw or generated.call, source=only)
         if verification.status == "verified":
             api = _prefer_retrieved(verification, hits)
             return Answer(question, "verified", verification.call or generated.call, generated.code, api,

@@ -18,14 +18,21 @@ Our own code. It reproduces what the official scripts (ShishirPatil/gorilla) do,
   the right domain counts, not only the gold one. The question is ``questions[question_id - 1]``
   (by id, not by position). The denominator is the number of responses.
 
-Grammar: the scripts ran tree-sitter 0.20 with an older tree-sitter-python, where a string node's
-children were its quotes and escapes; the modern grammar wraps escapes in ``string_content``. Those
-nodes are left out of the DFS so that the sub-tree list keeps the old shape. Error recovery on prose
-still differs between the grammars, so a few badly formed responses are scored differently.
+Grammar: the scripts ran tree-sitter 0.20 with the Python grammar of that time. Error recovery on badly
+formed prose differs between grammar versions, and so do a few verdicts. So when the ``official`` extra
+(``tree-sitter-languages``, whose wheels bundle that old grammar) is installed, we parse with its grammar;
+it gives the official numbers on all 16 published response files, but for one response of 6,360 (the
+modern tree-sitter runtime recovers from that error differently). Otherwise we use the modern
+``tree_sitter_python``: there a string node's escapes sit inside ``string_content`` nodes, which are left
+out of the DFS to keep the old shape, and a few badly formed responses get another verdict (up to 0.013
+on a file). ``grammar_name()`` says which grammar is in use.
 """
 
 from __future__ import annotations
 
+import ctypes
+import importlib.metadata
+import importlib.util
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -33,7 +40,7 @@ from pathlib import Path
 import tree_sitter
 import tree_sitter_python
 
-__all__ = ["extract_api_call", "load_jsonl", "official_score"]
+__all__ = ["extract_api_call", "grammar_name", "load_jsonl", "official_score"]
 
 _HUBS = {"huggingface": "hf", "torchhub": "th", "tfhub": "tf", "tensorflowhub": "tf",
          "hf": "hf", "th": "th", "tf": "tf"}
@@ -42,9 +49,56 @@ _HUBS = {"huggingface": "hf", "torchhub": "th", "tfhub": "tf", "tensorflowhub": 
 _Entry = tuple[int, bytes, list[str]]
 
 
+# tree-sitter-languages releases whose bundled Python grammar we checked: with it, the official scripts
+# print the published numbers. 1.10 bundles a newer grammar that does not (up to 5 responses off a file).
+_OFFICIAL_GRAMMAR_RELEASES = ("1.5.0", "1.6.1", "1.7.0", "1.8.0", "1.9.1")
+# PyCapsule name that tree_sitter.Language expects; module-level so the bytes outlive every capsule.
+_CAPSULE_NAME = b"tree_sitter.Language"
+
+
+def _old_language() -> tuple[tree_sitter.Language, str] | None:
+    """The Python grammar bundled in tree-sitter-languages, loaded into the modern binding; None when
+    that package is missing, of another release, or its library cannot be loaded."""
+    try:
+        version = importlib.metadata.version("tree-sitter-languages")
+        # find_spec locates the package without running its __init__, which imports a compiled module
+        # written for the tree_sitter 0.20 API. We only want the grammar library next to it.
+        spec = importlib.util.find_spec("tree_sitter_languages")
+        if version not in _OFFICIAL_GRAMMAR_RELEASES or spec is None or not spec.submodule_search_locations:
+            return None
+        folder = Path(next(iter(spec.submodule_search_locations)))
+        # languages.so (languages.dll on Windows): every grammar of the release, compiled together
+        lib = ctypes.CDLL(str(next(f for f in folder.iterdir() if f.stem == "languages")))
+        lib.tree_sitter_python.restype = ctypes.c_void_p
+        # tree_sitter 0.26 wants the TSLanguage pointer in a capsule (a bare int is deprecated). Our own
+        # prototype of PyCapsule_New, so that the shared ctypes.pythonapi is left as it is.
+        new_capsule = ctypes.PYFUNCTYPE(ctypes.py_object, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p)(
+            ("PyCapsule_New", ctypes.pythonapi))
+        language = tree_sitter.Language(new_capsule(lib.tree_sitter_python(), _CAPSULE_NAME, None))
+        return language, f"tree-sitter-languages {version} python (as used by the official scripts)"
+    except Exception:  # noqa: BLE001 - anything wrong with the optional library: use the modern grammar
+        return None
+
+
+@lru_cache(maxsize=1)
+def _grammar() -> tuple[tree_sitter.Language, str]:
+    """Loaded at the first scoring call, not at import: the old library is 50 MB."""
+    old = _old_language()
+    if old is not None:
+        return old
+    version = importlib.metadata.version("tree-sitter-python")
+    name = f"tree-sitter-python {version} (modern; official numbers may differ by a few responses)"
+    return tree_sitter.Language(tree_sitter_python.language()), name
+
+
+def grammar_name() -> str:
+    """Which Python grammar the scoring parses with, for reports."""
+    return _grammar()[1]
+
+
 @lru_cache(maxsize=1)
 def _parser() -> tree_sitter.Parser:
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_python.language()))
+    return tree_sitter.Parser(_grammar()[0])
 
 
 def _parse(code: str) -> tree_sitter.Node:
@@ -82,7 +136,7 @@ def _sub_trees(root: tree_sitter.Node) -> list[tuple[tree_sitter.Node, bytes | N
         node = stack.pop()
         children = node.children
         out.append((node, children[0].text if children else None))
-        # string_content does not exist in the old grammar (its escapes were the string's own children)
+        # string_content is only in the modern grammar (in the old one escapes were the string's children)
         stack.extend(c for c in children if c.child_count and c.type != "string_content")
     return out
 

@@ -1,0 +1,79 @@
+"""The CLI as a user runs it: real processes, a temp home, stdout for data and stderr for messages."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from gorilla_rag import settings
+
+
+def run(*args, home, stdin=None):
+    env_home = {"GORILLA_RAG_HOME": str(home), "HF_HUB_OFFLINE": "1"}
+    import os
+
+    return subprocess.run([sys.executable, "-m", "gorilla_rag.cli", *args], capture_output=True, text=True,
+                          input=stdin, env={**os.environ, **env_home}, timeout=300)
+
+
+def test_import_and_help_load_nothing_heavy(tmp_path):
+    code = ("import sys, gorilla_rag, gorilla_rag.cli; gorilla_rag.cli.build_parser(); "
+            "heavy = [m for m in ('torch', 'faiss', 'transformers', 'sentence_transformers', 'fastapi', 'numpy') "
+            "if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    result = run("--help", home=tmp_path)
+    assert result.returncode == 0 and "ask" in result.stdout and "verify" in result.stdout
+
+
+@pytest.mark.slow
+def test_ask_builds_the_seed_index_then_answers_json(tmp_path):
+    result = run("ask", "I want to translate English text to French", "--json", home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["status"] == "verified" and data["api"]["source"] == "huggingface"
+    assert {"id", "source", "domain", "api_name"} <= set(data["api"]) and isinstance(data["alternatives"], list)
+    assert "building" in result.stderr  # first run says what it does, on stderr
+    again = run("ask", "segment the people in a street photo", "--source", "huggingface", home=tmp_path)
+    assert again.returncode == 0 and "[✔ verified]" in again.stdout and "building" not in again.stderr
+    info = json.loads(run("index", "info", "--json", home=tmp_path).stdout)
+    assert info["kind"] == "gorilla-rag-index" and info["sources"] == {"huggingface": 24, "tfhub": 22, "torchhub": 24}
+
+
+@pytest.mark.slow
+def test_verify_reports_verified_and_hallucinated(tmp_path):
+    ok = run("verify", "model = torch.hub.load('pytorch/vision', 'resnet50', pretrained=True)", "--json", home=tmp_path)
+    assert ok.returncode == 0 and json.loads(ok.stdout)["matched"] == ["torchhub:pytorch/vision:resnet50"]
+    bad = run("verify", "-", home=tmp_path, stdin="torch.hub.load('pytorch/vision', 'wide_resnet50_2')")
+    assert bad.returncode == 1 and bad.stdout.startswith("[hallucinated]")
+    nothing = run("verify", "this is just prose", home=tmp_path)
+    assert nothing.returncode == 1 and nothing.stdout.startswith("[unparseable]")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["ask", "  "], "question is empty"),
+    (["ask", "classify", "--source", "npm"], "unknown source"),
+    (["corpus", "import", "apibench", "/nonexistent/place"], "no huggingface_api.jsonl"),
+    (["corpus", "validate", "/nonexistent/place"], "no such corpus"),
+    (["index", "info", "--name", "missing"], "no index"),
+])
+def test_bad_input_is_one_line_without_traceback(tmp_path, args, message):
+    result = run(*args, home=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_stale_and_corrupt_indexes_are_refused_with_the_fix(tmp_path):
+    assert run("index", "build", home=tmp_path).returncode == 0
+    corpus = tmp_path / "api_corpus" / "current"
+    corpus.mkdir(parents=True)
+    seed_file = settings.seed_corpus_dir() / "torchhub.jsonl"
+    corpus.joinpath("torchhub.jsonl").write_text(seed_file.read_text())
+    stale = run("ask", "classify images", home=tmp_path)
+    assert stale.returncode == 2 and "stale" in stale.stderr and "gorilla-rag index build" in stale.stderr
+    assert run("index", "build", home=tmp_path).returncode == 0
+    (tmp_path / "indexes" / "default" / "index.json").write_text("{broken")
+    broken = run("ask", "classify images", home=tmp_path)
+    assert broken.returncode == 2 and "unreadable index.json" in broken.stderr and "Traceback" not in broken.stderr

@@ -1,0 +1,74 @@
+"""The pipeline for real: seed index, real verifier; generators written here to exercise every status."""
+
+import pytest
+
+from gorilla_rag.errors import QuestionError
+from gorilla_rag.pipeline import Pipeline
+from gorilla_rag.types import GeneratedCall
+
+pytestmark = pytest.mark.slow
+
+
+class FixedGenerator:
+    """Always proposes the same output, whatever was retrieved (a stand-in for a model that invents)."""
+
+    name = "fixed"
+
+    def __init__(self, raw: str) -> None:
+        self.raw = raw
+
+    def generate(self, question, hits, feedback=None):
+        return GeneratedCall(raw=self.raw, call="", code=self.raw, explanation="made up")
+
+
+def test_verified_answer_with_alternatives(seed_index):
+    answer = Pipeline(seed_index).ask("I want to translate English text to French")
+    assert answer.status == "verified"
+    assert answer.api.id == "huggingface:Helsinki-NLP/opus-mt-en-fr"
+    assert answer.call == answer.api.api_call and answer.api.api_call in answer.code
+    assert answer.verification.status == "verified" and answer.api in answer.verification.matched
+    assert answer.alternatives and all(a.api_call != answer.call for a in answer.alternatives)
+    data = answer.to_dict()
+    assert {"status", "call", "code", "api", "alternatives"} <= set(data)
+    assert data["api"]["id"] == answer.api.id and data["api"]["source"] == "huggingface"
+
+
+def test_source_restricts_the_answer(seed_index):
+    answer = Pipeline(seed_index).ask("estimate depth from a single image", source="torchhub")
+    assert answer.status == "verified" and answer.api.source == "torchhub" and "MiDaS" in answer.call
+    assert all(h.doc.source == "torchhub" for h in answer.hits)
+
+
+def test_hallucinated_call_is_repaired_and_says_so(seed_index):
+    pipe = Pipeline(seed_index, generator=FixedGenerator("model = torch.hub.load('pytorch/vision', 'resnet5000')"))
+    answer = pipe.ask("classify images of cats and dogs", source="torchhub")
+    assert answer.status == "repaired"
+    assert answer.api is not None and answer.call == answer.api.api_call
+    assert "resnet5000" in answer.raw_output and "did not verify" in answer.explanation
+
+
+def test_unverified_only_when_asked(seed_index):
+    bad = FixedGenerator("model = SomethingInvented.from_pretrained('nobody/nothing')")
+    answer = Pipeline(seed_index, generator=bad, allow_unverified=True).ask("classify images")
+    assert answer.status == "unverified" and answer.api is None
+    assert answer.verification.status == "hallucinated"
+
+
+def test_out_of_scope_requests_abstain(seed_index):
+    pipe = Pipeline(seed_index)
+    for question in ("book a flight to Paris for next Tuesday", "what is the capital of Australia?"):
+        answer = pipe.ask(question)
+        assert answer.status == "no_match" and answer.call == "" and answer.api is None
+
+
+@pytest.mark.parametrize("question, message", [("", "empty"), ("   \n", "empty"), ("x" * 1_000_000, "limit")])
+def test_bad_questions_get_clear_errors(seed_index, question, message):
+    with pytest.raises(QuestionError, match=message):
+        Pipeline(seed_index).ask(question)
+
+
+def test_answer_renders_for_notebooks(seed_index):
+    answer = Pipeline(seed_index).ask("detect objects in a photo")
+    html = answer._repr_html_()
+    assert "verified" in html and answer.api.id in html and "Alternatives" in html
+    assert "```python" in answer._repr_markdown_()
