@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REPO, machine, percentiles_ms, table, time_calls, wall_time, write_section  # noqa: E402
+from common import REPO, machine, table, time_calls, wall_time, write_section  # noqa: E402
 
 from gorilla_rag.corpus.apibench import import_apibench  # noqa: E402
 from gorilla_rag.corpus.store import read_corpus  # noqa: E402
