@@ -106,8 +106,15 @@ def cmd_index_info(args: argparse.Namespace) -> int:
     return 0
 
 
+# Modules that add their own commands: each has `add_commands(sub, groups, command)` and imports nothing heavy
+# at module level. `groups` maps a group name ("corpus", "index", "eval", "train") to its subparsers.
+COMMAND_MODULES = (
+    "gorilla_rag.evaluation.commands",
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    from gorilla_rag.evaluation.commands import add_eval_commands
+    import importlib
 
     parser = argparse.ArgumentParser(prog="gorilla-rag", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -142,7 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index", help="index whose corpus to check against")
     p.add_argument("--json", action="store_true", help="print JSON")
 
-    corpus = sub.add_parser("corpus", help="import and check API corpora").add_subparsers(dest="sub", metavar="SUB")
+    groups = {name: sub.add_parser(name, help=text).add_subparsers(dest="sub", metavar="SUB")
+              for name, text in (("corpus", "import, refresh and check API corpora"),
+                                 ("index", "build and inspect indexes"),
+                                 ("eval", "measure accuracy on APIBench"),
+                                 ("train", "train retrievers, rerankers and models"))}
+    corpus = groups["corpus"]
     p = command("import", cmd_corpus_import, parent=corpus)
     p.add_argument("format", help="'apibench'")
     p.add_argument("location", nargs="?", help="folder or base URL (default: pinned upstream URL, sha256-checked)")
@@ -151,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("validate", cmd_corpus_validate, parent=corpus)
     p.add_argument("path", nargs="?", help="corpus folder or JSONL file (default: the home's corpus)")
 
-    index = sub.add_parser("index", help="build and inspect indexes").add_subparsers(dest="sub", metavar="SUB")
+    index = groups["index"]
     p = command("build", cmd_index_build, parent=index)
     p.add_argument("--name", help="index name or folder (default: 'default')")
     p.add_argument("--corpus", help="corpus folder (default: the home's corpus, else the seed)")
@@ -160,7 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="index name or folder")
     p.add_argument("--json", action="store_true", help="print JSON")
 
-    add_eval_commands(sub, command)
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).add_commands(sub, groups, command)
     return parser
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from gorilla_rag.errors import QuestionError
 from gorilla_rag.generation import DEFAULT_GENERATOR, Generator, load_generator
-from gorilla_rag.types import Answer, Hit, Verification
+from gorilla_rag.types import Answer, GeneratedCall, Hit, Verification
 
 MAX_QUESTION_CHARS = 4000
 # Abstain when the best candidate's cosine similarity to the question is below this (see docs/benchmarks.md).
@@ -30,7 +30,8 @@ class Pipeline:
     """Answers questions with verified API calls from one index."""
 
     def __init__(self, index, generator: Generator | None = None, k: int = 5, retriever: str = "hybrid",  # noqa: ANN001
-                 allow_unverified: bool = False, min_similarity: float = DEFAULT_MIN_SIMILARITY) -> None:
+                 allow_unverified: bool = False, min_similarity: float = DEFAULT_MIN_SIMILARITY,
+                 retries: int = 1) -> None:
         from gorilla_rag.verify import Verifier
 
         self.index = index
@@ -40,6 +41,7 @@ class Pipeline:
         self.retriever = retriever
         self.allow_unverified = allow_unverified
         self.min_similarity = min_similarity
+        self.retries = retries
 
     @classmethod
     def load(cls, home: str | Path | None = None, index: str | Path | None = None,
@@ -62,10 +64,13 @@ class Pipeline:
             return Answer(question, "no_match", "", "", None, None, tuple(hits), explanation=reason)
         only = filters.sources[0] if len(filters.sources) == 1 else None
         generated = self.generator.generate(question, hits)
-        # The proposed call first (cheap, and what the user gets); the whole output if that names no corpus API.
-        verification = self.verifier.verify(generated.call, source=only) if generated.call else None
-        if verification is None or verification.status != "verified":
-            verification = self.verifier.verify(generated.raw or generated.call, source=only)
+        verification = self._verify(generated, only)
+        for _ in range(self.retries):
+            if verification.status == "verified":
+                break
+            # One more try, told what failed and which APIs exist (Gorilla-style retrieval-aware retry).
+            generated = self.generator.generate(question, hits, feedback=retry_feedback(verification, hits))
+            verification = self._verify(generated, only)
         if verification.status == "verified":
             api = _prefer_retrieved(verification, hits)
             return Answer(question, "verified", verification.call or generated.call, generated.code, api,
@@ -74,6 +79,14 @@ class Pipeline:
             return Answer(question, "unverified", generated.call, generated.code, None, verification,
                           tuple(hits), generated.explanation, generated.raw)
         return self._repair(question, hits, verification, generated.raw, only)
+
+    def _verify(self, generated: GeneratedCall, only: str | None) -> Verification:
+        """The proposed call first (cheap, and what the user gets); the whole output if that names no corpus API."""
+        if generated.call:
+            verification = self.verifier.verify(generated.call, source=only)
+            if verification.status == "verified":
+                return verification
+        return self.verifier.verify(generated.raw or generated.call, source=only)
 
     def _too_far(self, question: str, best: Hit) -> bool:
         if self.min_similarity <= 0:
@@ -94,6 +107,15 @@ class Pipeline:
                               tuple(hits), note + explain(hit.doc), raw)
         return Answer(question, "no_match", "", "", None, failed, tuple(hits),
                       "no retrieved API could be verified against the corpus", raw)
+
+
+def retry_feedback(failed: Verification, hits: list[Hit], candidates: int = 3) -> str:
+    """What a generator is told after its call failed verification: the finding and the real candidates."""
+    finding = "; ".join(failed.detail) or failed.status
+    options = "\n".join(f"- {hit.doc.api_call}" for hit in hits[:candidates])
+    call = f"The call `{failed.call}`" if failed.call else "The answer"
+    return (f"{call} does not match any API in the documentation ({finding}). "
+            f"Answer with one of these documented API calls, exactly as written:\n{options}")
 
 
 def _prefer_retrieved(verification: Verification, hits: list[Hit]):  # noqa: ANN202

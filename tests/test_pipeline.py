@@ -72,3 +72,27 @@ def test_answer_renders_for_notebooks(seed_index):
     html = answer._repr_html_()
     assert "verified" in html and answer.api.id in html and "Alternatives" in html
     assert "```python" in answer._repr_markdown_()
+
+
+class LearnsFromFeedback:
+    """Invents a call first; given the verifier's feedback, picks the first documented call it lists."""
+
+    name = "learner"
+
+    def __init__(self) -> None:
+        self.feedback = []
+
+    def generate(self, question, hits, feedback=None):
+        self.feedback.append(feedback)
+        if feedback is None:
+            return GeneratedCall(raw="torch.hub.load('pytorch/vision', 'resnet5000')", call="", code="")
+        call = feedback.split("\n- ")[1].splitlines()[0]
+        return GeneratedCall(raw=call, call=call, code=call)
+
+
+def test_failed_call_gets_one_retry_with_the_finding(seed_index):
+    generator = LearnsFromFeedback()
+    answer = Pipeline(seed_index, generator=generator).ask("classify images of cats", source="torchhub")
+    assert answer.status == "verified" and answer.api.source == "torchhub"
+    assert generator.feedback[0] is None and "resnet5000" in generator.feedback[1]
+    assert "did you mean torchhub:pytorch/vision:resnet50" in generator.feedback[1]

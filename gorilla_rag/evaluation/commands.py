@@ -44,8 +44,8 @@ def cmd_eval_responses(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_eval_commands(sub, command) -> None:  # noqa: ANN001
-    evaluate = sub.add_parser("eval", help="measure accuracy on APIBench").add_subparsers(dest="sub", metavar="SUB")
+def add_commands(sub, groups, command) -> None:  # noqa: ANN001
+    evaluate = groups["eval"]
     p = command("apibench", cmd_eval_apibench, parent=evaluate)
     p.add_argument("--questions", required=True, help="APIBench question file (JSON lines)")
     p.add_argument("--hub", required=True, help="huggingface, torchhub or tfhub (retrieval is restricted to it)")
