@@ -34,6 +34,13 @@ if TYPE_CHECKING:
     from gorilla_rag.verify import Verifier
 
 
+def load_ipython_extension(ipython: Any) -> None:
+    """`%load_ext gorilla_rag`: adds the %gorilla and %%gorilla magics (nothing loads until the first one runs)."""
+    from gorilla_rag.notebook import load_ipython_extension as load
+
+    load(ipython)
+
+
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         import importlib

@@ -23,9 +23,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from gorilla_rag.pipeline import Pipeline
     from gorilla_rag.rendering import answer_text
 
+    from gorilla_rag.pipeline import check_question
+    from gorilla_rag.retrieval import Filters
+
+    question, filters = check_question(" ".join(args.question)), Filters.make(args.source)  # fail before loading
     pipeline = Pipeline.load(home=args.home, index=args.index, generator=args.generator,
                              retriever=args.retriever, allow_unverified=args.allow_unverified)
-    answer = pipeline.ask(" ".join(args.question), k=args.k, source=args.source)
+    answer = pipeline.ask(question, k=args.k, filters=filters)
     _emit(answer.to_dict(), args.json, answer_text(answer))
     return 0 if answer.status in ("verified", "repaired") else 1
 
@@ -91,7 +95,8 @@ def cmd_index_build(args: argparse.Namespace) -> int:
     """Build the BM25 + dense index (hybrid fuses them at query time) from the home's corpus."""
     from gorilla_rag.indexing import build_index
 
-    index = build_index(args.home, args.name, args.corpus, embedder=args.embedder, show_progress=True)
+    index = build_index(args.home, args.name, args.corpus, embedder=args.embedder, show_progress=True,
+                        query_encoder=args.query_encoder)
     print(f"built {index.folder}: {len(index.docs)} docs ({index.manifest['sources']})", file=sys.stderr)
     return 0
 
@@ -110,6 +115,10 @@ def cmd_index_info(args: argparse.Namespace) -> int:
 # at module level. `groups` maps a group name ("corpus", "index", "eval", "train") to its subparsers.
 COMMAND_MODULES = (
     "gorilla_rag.evaluation.commands",
+    "gorilla_rag.training.commands",
+    "gorilla_rag.training.rat_commands",
+    "gorilla_rag.scrapers.commands",
+    "gorilla_rag.interface_commands",
 )
 
 
@@ -135,7 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("question", nargs="+", help="what the code should do")
         p.add_argument("--source", help=SOURCE_HELP)
         p.add_argument("-k", type=int, default=5, help="candidates to retrieve (default 5)")
-        p.add_argument("--retriever", default="hybrid", choices=["bm25", "dense", "hybrid"])
+        p.add_argument("--retriever", choices=["bm25", "dense", "hybrid", "rerank"],
+                       help="default: rerank when the index has a trained reranker, else hybrid")
         p.add_argument("--index", help="index name under the home, or a folder")
         p.add_argument("--json", action="store_true", help="print JSON")
         if name == "ask":
@@ -168,6 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="index name or folder (default: 'default')")
     p.add_argument("--corpus", help="corpus folder (default: the home's corpus, else the seed)")
     p.add_argument("--embedder", help="sentence-transformers model name or folder (default all-MiniLM-L6-v2)")
+    p.add_argument("--query-encoder", help="fine-tuned query encoder (default: the home's trained retriever "
+                                           "if any; '' for none)")
     p = command("info", cmd_index_info, parent=index)
     p.add_argument("--name", help="index name or folder")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -187,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
 
         print(__version__)
         return 0
+    if getattr(args, "home", None):  # one home for every component of this process (embedder lookup too)
+        os.environ["GORILLA_RAG_HOME"] = str(Path(args.home).expanduser().resolve())
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2

@@ -23,16 +23,33 @@ def corpus_fingerprint(corpus: Path) -> str:
 
 
 def build_index(home: str | Path | None = None, name: str | Path | None = None, corpus: str | Path | None = None,
-                embedder: str | None = None, show_progress: bool = False):  # noqa: ANN201
-    """Build (or rebuild) an index from a corpus folder (default: the home's corpus, else the seed)."""
+                embedder: str | None = None, show_progress: bool = False, query_encoder: str | None = None):  # noqa: ANN201
+    """Build (or rebuild) an index from a corpus folder (default: the home's corpus, else the seed).
+
+    `query_encoder`: a fine-tuned query-side model (default: the home's trained retriever, if any; '' for none).
+    """
     from gorilla_rag.retrieval import Index
     from gorilla_rag.retrieval.embedder import Embedder
 
     corpus_dir = Path(corpus) if corpus else settings.paths(home).corpus_for_index()
     docs = read_corpus(corpus_dir)
     folder = resolve_index_folder(home, name)
+    query = query_encoder if query_encoder is not None else settings.query_encoder_name(home)
     return Index.build(docs, folder, Embedder(embedder or settings.embedder_name()),
-                       corpus_path=corpus_dir.resolve(), show_progress=show_progress)
+                       corpus_path=corpus_dir.resolve(), show_progress=show_progress,
+                       query_embedder=Embedder(query) if query else None,
+                       reranker=matching_reranker(home, query or None))
+
+
+def matching_reranker(home: str | Path | None, query_encoder: str | None) -> Path | None:
+    """The home's trained re-scorer when it was trained with this query encoder (its features depend on it)."""
+    import json
+
+    path = settings.trained_reranker(home)
+    if path is None:
+        return None
+    trained_with = json.loads(path.read_text(encoding="utf-8")).get("query_encoder")
+    return path if trained_with == query_encoder else None
 
 
 def open_index(home: str | Path | None = None, index: str | Path | None = None, embedder: str | None = None):  # noqa: ANN201

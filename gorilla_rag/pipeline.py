@@ -29,19 +29,18 @@ def check_question(question: object) -> str:
 class Pipeline:
     """Answers questions with verified API calls from one index."""
 
-    def __init__(self, index, generator: Generator | None = None, k: int = 5, retriever: str = "hybrid",  # noqa: ANN001
+    def __init__(self, index, generator: Generator | None = None, k: int = 5, retriever: str | None = None,  # noqa: ANN001
                  allow_unverified: bool = False, min_similarity: float = DEFAULT_MIN_SIMILARITY,
-                 retries: int = 1) -> None:
-        from gorilla_rag.verify import Verifier
-
+                 retries: int = 1, constraints_from_question: bool = True) -> None:
         self.index = index
         self.generator = generator or load_generator(DEFAULT_GENERATOR)
-        self.verifier = Verifier(index.docs)
+        self.verifier = index.verifier
         self.k = k
-        self.retriever = retriever
+        self.retriever = retriever or index.default_retriever
         self.allow_unverified = allow_unverified
         self.min_similarity = min_similarity
         self.retries = retries
+        self.constraints_from_question = constraints_from_question
 
     @classmethod
     def load(cls, home: str | Path | None = None, index: str | Path | None = None,
@@ -55,12 +54,17 @@ class Pipeline:
             filters=None, retriever: str | None = None) -> Answer:  # noqa: ANN001
         """Answer one question: a verified call, a repaired one, or an honest no_match."""
         from gorilla_rag.retrieval import Filters
+        from gorilla_rag.retrieval.constraints import merge, parse_constraints
 
         question = check_question(question)
         filters = filters or Filters.make(source)
+        if self.constraints_from_question:
+            filters = merge(filters, parse_constraints(question))
         hits = self.index.search(question, k=k or self.k, retriever=retriever or self.retriever, filters=filters)
         if not hits or self._too_far(question, hits[0]):
-            reason = "no API in the corpus fits this request" if hits else "no candidate API was retrieved"
+            reason = "no API in the corpus fits this request" if hits else (
+                f"no API in the corpus satisfies: {filters.describe()}" if not filters.empty
+                else "no candidate API was retrieved")
             return Answer(question, "no_match", "", "", None, None, tuple(hits), explanation=reason)
         only = filters.sources[0] if len(filters.sources) == 1 else None
         generated = self.generator.generate(question, hits)

@@ -75,8 +75,36 @@ def sources_dir() -> Path | None:
     return None
 
 
+TRAINED_RETRIEVER = "apibench-retriever"  # what `gorilla-rag train retriever` writes under <home>/models/
+
+
 def embedder_name() -> str:
+    """The document (and default query) embedder: $GORILLA_RAG_EMBEDDER, else the bundled MiniLM."""
     return os.environ.get("GORILLA_RAG_EMBEDDER", DEFAULT_EMBEDDER)
+
+
+TRAINED_RERANKER = "apibench-reranker.json"  # what `gorilla-rag train reranker` writes under <home>/models/
+
+
+def trained_reranker(home_override: str | os.PathLike[str] | None = None) -> Path | None:
+    """The home's trained re-scorer, if any (an index built with the matching query encoder ships a copy)."""
+    path = paths(home_override).models / TRAINED_RERANKER
+    return path if path.is_file() else None
+
+
+def query_encoder_name(home_override: str | os.PathLike[str] | None = None) -> str | None:
+    """A fine-tuned query encoder: $GORILLA_RAG_QUERY_ENCODER, else the home's trained retriever if any."""
+    env = os.environ.get("GORILLA_RAG_QUERY_ENCODER")
+    if env:
+        return None if env.lower() in ("none", "base") else env
+    if (paths(home_override).models / TRAINED_RETRIEVER / "config.json").is_file():
+        return TRAINED_RETRIEVER
+    return None
+
+
+def api_key() -> str | None:
+    """The key HTTP clients must send as `Authorization: Bearer <key>` ($GORILLA_RAG_API_KEY); None: no key."""
+    return os.environ.get("GORILLA_RAG_API_KEY") or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +122,10 @@ class Paths:
         return self.corpora / ACTIVE_CORPUS
 
     @property
+    def models(self) -> Path:
+        return self.home / "models"
+
+    @property
     def indexes(self) -> Path:
         return self.home / "indexes"
 
@@ -109,3 +141,37 @@ class Paths:
 
 def paths(home_override: str | os.PathLike[str] | None = None) -> Paths:
     return Paths(home(home_override))
+
+
+# -- generation backends (each returns None when unset; the backends then use their own defaults) ------------
+def _env(*names: str) -> str | None:
+    return next((os.environ[n] for n in names if os.environ.get(n)), None)
+
+
+def local_model() -> str | None:
+    """Model folder or hub id for the `local` generator when the spec names none."""
+    return _env("GORILLA_RAG_LOCAL_MODEL")
+
+
+def local_device() -> str | None:
+    """cuda, mps or cpu for the `local` generator (default: the best available)."""
+    return _env("GORILLA_RAG_LOCAL_DEVICE")
+
+
+def local_dtype() -> str | None:
+    """float32, bfloat16 or float16 for the `local` generator (default: by device)."""
+    return _env("GORILLA_RAG_LOCAL_DTYPE")
+
+
+def openai_url() -> str | None:
+    """Base URL of an OpenAI-compatible server for the `openai` generator when the spec names none."""
+    return _env("GORILLA_RAG_OPENAI_URL", "OPENAI_BASE_URL")
+
+
+def openai_api_key() -> str | None:
+    return _env("GORILLA_RAG_OPENAI_API_KEY", "OPENAI_API_KEY")
+
+
+def openai_model() -> str | None:
+    """Model name sent to the server (default: the first one its /models lists)."""
+    return _env("GORILLA_RAG_OPENAI_MODEL")

@@ -121,6 +121,8 @@ def normalize_metrics(performance: Any) -> dict[str, float]:
         name, scale = named
         if name == "params" and isinstance(value, str) and re.search(r"\d\s*[mM]\b", value):
             scale = 1e6
+        if name in ("top1", "top5", "accuracy") and 0 < number <= 1.0 and not (isinstance(value, str) and "%" in value):
+            number *= 100.0  # fractions and percentages both occur; store percent
         result = 100.0 - number if scale < 0 else number * scale
         metrics.setdefault(name, round(result, 4))
 

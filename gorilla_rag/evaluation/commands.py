@@ -12,14 +12,18 @@ def cmd_eval_apibench(args: argparse.Namespace) -> int:
     from gorilla_rag.evaluation.questions import load_questions, write_responses
     from gorilla_rag.evaluation.run import evaluate_pipeline
     from gorilla_rag.evaluation.scoring import format_report
+    from gorilla_rag.generation import load_generator
+    from gorilla_rag.indexing import open_index
     from gorilla_rag.pipeline import Pipeline
     from gorilla_rag.retrieval import canonical_source
 
     hub = canonical_source(args.hub)
     questions = load_questions(args.questions)[: args.limit or None]
-    pipeline = Pipeline.load(home=args.home, index=args.index, generator=args.generator, retriever=args.retriever)
+    index = open_index(args.home, args.index)
+    retriever = apply_config(index, args.config) if args.config else args.retriever
+    pipeline = Pipeline(index, load_generator(args.generator), retriever=retriever)
     report, texts = evaluate_pipeline(pipeline, questions, hub, progress=not args.json)
-    report.update({"hub": hub, "retriever": args.retriever, "generator": args.generator})
+    report.update({"hub": hub, "config": args.config or pipeline.retriever, "generator": args.generator})
     if args.responses_out:
         write_responses(args.responses_out, texts)
         print(f"wrote {len(texts)} responses to {args.responses_out}", file=sys.stderr)
@@ -44,13 +48,32 @@ def cmd_eval_responses(args: argparse.Namespace) -> int:
     return 0
 
 
+# Retrieval stacks for ablations: "-base" reads questions with the untrained base model instead of the
+# index's fine-tuned query encoder.
+CONFIGS = ("bm25", "dense-base", "hybrid-base", "dense", "hybrid", "rerank")
+
+
+def apply_config(index, config: str) -> str:  # noqa: ANN001
+    """Set the index up for a named retrieval stack; returns the retriever name to search with."""
+    from gorilla_rag.retrieval.embedder import Embedder
+
+    if config not in CONFIGS:
+        raise ValueError(f"unknown config {config!r}: choose one of {', '.join(CONFIGS)}")
+    name, _, variant = config.partition("-")
+    if variant == "base":
+        index.dense.use_query_encoder(Embedder(index.manifest["embedder"]["name"]))
+    return name
+
+
 def add_commands(sub, groups, command) -> None:  # noqa: ANN001
     evaluate = groups["eval"]
     p = command("apibench", cmd_eval_apibench, parent=evaluate)
     p.add_argument("--questions", required=True, help="APIBench question file (JSON lines)")
     p.add_argument("--hub", required=True, help="huggingface, torchhub or tfhub (retrieval is restricted to it)")
     p.add_argument("--responses-out", help="write Gorilla-format responses here")
-    p.add_argument("--retriever", default="hybrid", choices=["bm25", "dense", "hybrid"])
+    p.add_argument("--retriever", choices=["bm25", "dense", "hybrid", "rerank"],
+                       help="default: rerank when the index has a trained reranker, else hybrid")
+    p.add_argument("--config", choices=CONFIGS, help="retrieval stack to evaluate (overrides --retriever)")
     p.add_argument("--generator", default="extractive")
     p.add_argument("--index", help="index name or folder")
     p.add_argument("--limit", type=int, help="only the first N questions")

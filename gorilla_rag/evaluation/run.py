@@ -46,7 +46,7 @@ def evaluate_responses(verifier, questions: list[Question], texts: dict[int, str
     return report
 
 
-def evaluate_pipeline(pipeline, questions: list[Question], hub: str, retrievers: tuple[str, ...] = ("bm25", "dense", "hybrid"),  # noqa: ANN001
+def evaluate_pipeline(pipeline, questions: list[Question], hub: str, retrievers: tuple[str, ...] | None = None,  # noqa: ANN001
                       progress: bool = False) -> tuple[dict, dict[int, str]]:
     """Run the pipeline over the questions (retrieval restricted to `hub`); returns (report, response texts)."""
     from gorilla_rag.retrieval import Filters
@@ -70,6 +70,8 @@ def evaluate_pipeline(pipeline, questions: list[Question], hub: str, retrievers:
     report = score_texts(verifier, questions, texts, pipeline.index.docs, hub)
     report["statuses"] = statuses
     report["latency_ms"] = {"p50": float(np.percentile(latencies, 50)), "p95": float(np.percentile(latencies, 95))}
+    if retrievers is None:
+        retrievers = ("bm25", "dense", "hybrid") + (("rerank",) if pipeline.index.reranker is not None else ())
     report["retrieval"] = retrieval_recall(pipeline.index, verifier, questions, hub, retrievers)
     return report, texts
 

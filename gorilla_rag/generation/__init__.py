@@ -10,6 +10,8 @@ from gorilla_rag.types import GeneratedCall, Hit
 # name → "module:Class"; a spec "name:argument" passes the argument (a model path, a server URL) to the class.
 GENERATORS: dict[str, str] = {
     "extractive": "gorilla_rag.generation.extractive:ExtractiveGenerator",
+    "local": "gorilla_rag.generation.local_model:LocalModelGenerator",
+    "openai": "gorilla_rag.generation.openai_server:OpenAIServerGenerator",
 }
 DEFAULT_GENERATOR = "extractive"
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -49,12 +50,72 @@ class Filters:
             return False
         if self.max_params is not None and not doc.metrics.get("params", float("inf")) <= self.max_params:
             return False
-        if self.min_top1 is not None and not doc.metrics.get("top1", float("-inf")) >= self.min_top1:
-            return False
+        if self.min_top1 is not None:
+            # Top-1 accuracy, or the doc's single accuracy figure when it reports no top-1.
+            score = doc.metrics.get("top1", doc.metrics.get("accuracy", float("-inf")))
+            if not score >= self.min_top1:
+                return False
         return True
+
+    def describe(self) -> str:
+        """The constraints in words, for explanations."""
+        parts = []
+        if self.sources:
+            parts.append("from " + " or ".join(self.sources))
+        if self.domain:
+            parts.append(f"domain contains {self.domain!r}")
+        if self.max_params is not None:
+            parts.append(f"at most {self.max_params:,.0f} parameters")
+        if self.min_top1 is not None:
+            parts.append(f"top-1 accuracy at least {self.min_top1:g}%")
+        return ", ".join(parts) or "no constraints"
 
     def mask(self, docs: list[ApiDoc]) -> np.ndarray | None:
         """Boolean mask over `docs`, or None when nothing is filtered (the fast path)."""
         if self.empty:
             return None
         return np.fromiter((self.allows(d) for d in docs), dtype=bool, count=len(docs))
+
+
+_SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "millions": 1e6, "b": 1e9, "bn": 1e9,
+          "billion": 1e9}
+_LESS = r"(?:under|below|less than|fewer than|smaller than|at most|no more than|not more than|max(?:imum)?(?: of)?|<=?|≤|up to)"
+_MORE = r"(?:above|over|more than|greater than|higher than|at least|no less than|minimum(?: of)?|>=?|≥|exceeding)"
+_PARAMS = re.compile(
+    rf"{_LESS}\s*(\d+(?:\.\d+)?)\s*(k|thousand|m|mn|million|millions|b|bn|billion)?\s*(?:trainable\s+)?(?:param(?:eter)?s?|weights)\b",
+    re.I)
+_PARAMS_AFTER = re.compile(
+    rf"(?:param(?:eter)?s?|parameter count|model size)\s*(?:of\s*|count\s*)?{_LESS}\s*(\d+(?:\.\d+)?)\s*(k|thousand|m|mn|million|millions|b|bn|billion)?\b",
+    re.I)
+_TOP1 = re.compile(
+    rf"(?:top-?1|top one|accuracy)[^.,;]{{0,30}}?{_MORE}\s*(\d+(?:\.\d+)?)\s*(%|percent)?|"
+    rf"{_MORE}\s*(\d+(?:\.\d+)?)\s*(%|percent)?\s*(?:top-?1\s*)?(?:accuracy|top-?1)", re.I)
+_HUBS = (("tfhub", r"\b(?:tensorflow[ -]?hub|tf[ -]?hub|tfhub)\b"),
+         ("torchhub", r"\b(?:pytorch[ -]?hub|torch[ -]?hub|torchhub)\b"),
+         ("huggingface", r"\b(?:hugging ?face|hf hub|🤗)\b"))
+
+
+def parse_constraints(question: str) -> Filters:
+    """Requirements stated in the question: parameter count, top-1 accuracy, and an explicitly named hub."""
+    max_params = min_top1 = None
+    for pattern in (_PARAMS, _PARAMS_AFTER):
+        match = pattern.search(question)
+        if match:
+            max_params = float(match.group(1)) * _SCALE.get((match.group(2) or "").lower(), 1.0)
+            break
+    match = _TOP1.search(question)
+    if match:
+        number = float(match.group(1) or match.group(3))
+        min_top1 = number * 100 if number <= 1 and not (match.group(2) or match.group(4)) else number
+    sources = tuple(name for name, pattern in _HUBS if re.search(pattern, question, re.I))
+    return Filters(sources=sources if len(sources) == 1 else (), max_params=max_params, min_top1=min_top1)
+
+
+def merge(explicit: Filters, stated: Filters) -> Filters:
+    """Explicit filters win; what the question states fills the rest."""
+    return replace(
+        explicit,
+        sources=explicit.sources or stated.sources,
+        max_params=explicit.max_params if explicit.max_params is not None else stated.max_params,
+        min_top1=explicit.min_top1 if explicit.min_top1 is not None else stated.min_top1,
+    )

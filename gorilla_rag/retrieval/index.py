@@ -20,7 +20,8 @@ from gorilla_rag.types import ApiDoc, Hit
 KIND = "gorilla-rag-index"
 FORMAT_VERSION = 1
 TEXT_VERSION = 1  # bump when text.bm25_text/dense_text change: old indexes then read as stale
-RETRIEVERS = ("bm25", "dense", "hybrid")
+RETRIEVERS = ("bm25", "dense", "hybrid", "rerank")
+RERANKER_FILE = "reranker.json"
 
 
 def _rebuild_hint(folder: Path) -> str:
@@ -38,7 +39,21 @@ class Index:
         self.bm25 = bm25
         self.dense = dense
         self.hybrid = HybridRetriever([bm25, dense])
+        self.reranker = None  # a learned re-scorer (rerank.Reranker) when the folder holds one
         self._positions = {doc.id: i for i, doc in enumerate(docs)}
+        self._verifier = None
+
+    @property
+    def verifier(self):  # noqa: ANN201 - a gorilla_rag.verify.Verifier over this index's docs, made on first use
+        if self._verifier is None:
+            from gorilla_rag.verify import Verifier
+
+            self._verifier = Verifier(self.docs)
+        return self._verifier
+
+    def api_key(self, doc: ApiDoc) -> str:
+        """What makes a doc that API (the verifier's identity); records of one API share it."""
+        return self.verifier.key_of(doc) or doc.id
 
     def similarity(self, question: str, doc: ApiDoc) -> float:
         """Cosine similarity of the question to one indexed doc (the abstention signal)."""
@@ -47,8 +62,12 @@ class Index:
     # -- building -----------------------------------------------------------------------------------
     @classmethod
     def build(cls, docs: list[ApiDoc], folder: str | Path, embedder: Embedder | None = None,
-              corpus_path: str | Path | None = None, show_progress: bool = False) -> Index:
-        """Index `docs` into `folder`, written beside the old one and swapped in atomically."""
+              corpus_path: str | Path | None = None, show_progress: bool = False,
+              query_embedder: Embedder | None = None, reranker: Path | None = None) -> Index:
+        """Index `docs` into `folder`, written beside the old one and swapped in atomically.
+
+        `reranker`: a trained re-scorer (reranker.json) to ship inside the index; it must match `query_embedder`.
+        """
         folder = Path(folder)
         embedder = embedder or Embedder()
         staging = new_staging(folder)
@@ -56,6 +75,7 @@ class Index:
             bm25 = Bm25Retriever.build(docs, show_progress=show_progress)
             bm25.save(staging / "bm25")
             dense = DenseRetriever.build(docs, embedder, show_progress=show_progress)
+            dense.query_embedder = query_embedder or embedder
             dense.save(staging)
             with open(staging / "docs.jsonl", "w", encoding="utf-8") as handle:
                 for doc in docs:
@@ -68,16 +88,22 @@ class Index:
                 "count": len(docs), "fingerprint": fingerprint(docs),
                 "sources": {s: sum(d.source == s for d in docs) for s in sorted({d.source for d in docs})},
                 "corpus": {"path": str(corpus_path) if corpus_path else None, "fingerprint": fingerprint(docs)},
-                "embedder": {"name": embedder.name, "dimension": dense.dimension},
-                "retrievers": list(RETRIEVERS),
+                "embedder": {"name": embedder.name, "dimension": dense.dimension,
+                             "query_encoder": query_embedder.name if query_embedder else None},
+                "retrievers": list(RETRIEVERS) if reranker is not None else list(RETRIEVERS[:-1]),
             }
             # The manifest is written last: a folder without it is never mistaken for a whole index.
+            if reranker is not None:
+                shutil.copyfile(reranker, staging / RERANKER_FILE)
             (staging / "index.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
             swap_in(staging, folder)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        return cls(folder, manifest, docs, bm25, dense)
+        index = cls(folder, manifest, docs, bm25, dense)
+        if reranker is not None:
+            index.attach_reranker(folder / RERANKER_FILE)
+        return index
 
     # -- loading ------------------------------------------------------------------------------------
     @classmethod
@@ -93,31 +119,71 @@ class Index:
         docs = _read_docs(folder, manifest)
         try:
             bm25 = Bm25Retriever.load(folder / "bm25")
-            dense = DenseRetriever.load(folder, embedder or Embedder(expected))
+            query_name = manifest["embedder"].get("query_encoder")
+            dense = DenseRetriever.load(folder, embedder or Embedder(expected),
+                                        Embedder(query_name) if query_name else None)
         except (OSError, RuntimeError, ValueError, KeyError) as exc:
             raise IndexLoadError(f"index {folder} is corrupt ({exc}); {_rebuild_hint(folder)}") from exc
         if len(dense) != len(docs) or dense.dimension != manifest["embedder"]["dimension"]:
             raise IndexLoadError(f"index {folder}: dense part does not match its docs; {_rebuild_hint(folder)}")
-        return cls(folder, manifest, docs, bm25, dense)
+        index = cls(folder, manifest, docs, bm25, dense)
+        if (folder / RERANKER_FILE).is_file():
+            try:
+                index.attach_reranker(folder / RERANKER_FILE)
+            except (OSError, ValueError, KeyError) as exc:
+                raise IndexLoadError(f"index {folder} has an unusable reranker ({exc}); {_rebuild_hint(folder)}") from exc
+        return index
 
     # -- searching ----------------------------------------------------------------------------------
-    def retriever(self, name: str) -> Bm25Retriever | DenseRetriever | HybridRetriever:
-        """The retriever registered under `name` (one of RETRIEVERS)."""
-        table = {"bm25": self.bm25, "dense": self.dense, "hybrid": self.hybrid}
+    def retriever(self, name: str):  # noqa: ANN201 - one of the retriever classes, all with `search`
+        """The retriever registered under `name` (one of RETRIEVERS; 'rerank' needs a trained reranker)."""
+        table = {"bm25": self.bm25, "dense": self.dense, "hybrid": self.hybrid, "rerank": self.reranker}
         if name not in table:
             raise ValueError(f"unknown retriever {name!r}: choose one of {', '.join(RETRIEVERS)}")
+        if table[name] is None:
+            raise ValueError(f"index {self.folder} has no reranker: train one with `gorilla-rag train reranker`")
         return table[name]
 
-    def search(self, question: str, k: int = 5, retriever: str = "hybrid",
-               filters: Filters | None = None) -> list[Hit]:
-        """The k docs most relevant to the question, best first, among those the filters allow."""
+    @property
+    def default_retriever(self) -> str:
+        """The best stack this index has: the learned re-scorer when trained, else hybrid fusion."""
+        return "rerank" if self.reranker is not None else "hybrid"
+
+    def attach_reranker(self, path: Path) -> None:
+        """Use the re-scorer saved at `path` (it must have been trained with this index's query encoder)."""
+        from gorilla_rag.retrieval.rerank import Reranker
+
+        self.reranker = Reranker.load(self, path)
+
+    def search(self, question: str, k: int = 5, retriever: str | None = None,
+               filters: Filters | None = None, distinct: bool = True) -> list[Hit]:
+        """The k docs most relevant to the question, best first, among those the filters allow.
+
+        With `distinct`, records of one API (the same call under several names, hub.load vs hub.KerasLayer of
+        one handle) count once: each API is represented by its best-ranked record, so k hits are k APIs.
+        """
         mask = filters.mask(self.docs) if filters else None
-        engine = self.retriever(retriever)
+        engine = self.retriever(retriever or self.default_retriever)
+        depth = max(k * 8, 50) if distinct else k
         if isinstance(engine, HybridRetriever):
-            found = engine.search_with_ranks(question, k, mask)
-            return [Hit(self.docs[p], score, ranks) for p, score, ranks in found]
-        return [Hit(self.docs[p], score, {engine.name: rank})
-                for rank, (p, score) in enumerate(engine.search(question, k, mask), start=1)]
+            hits = [Hit(self.docs[p], score, ranks) for p, score, ranks in engine.search_with_ranks(question, depth, mask)]
+        else:
+            hits = [Hit(self.docs[p], score, {engine.name: rank})
+                    for rank, (p, score) in enumerate(engine.search(question, depth, mask), start=1)]
+        return self.distinct_apis(hits, k) if distinct else hits
+
+    def distinct_apis(self, hits: list[Hit], k: int) -> list[Hit]:
+        """The first k hits with distinct API keys (ties between records of one API: the best-ranked wins)."""
+        seen: set[str] = set()
+        out = []
+        for hit in hits:
+            key = self.api_key(hit.doc)
+            if key not in seen:
+                seen.add(key)
+                out.append(hit)
+                if len(out) == k:
+                    break
+        return out
 
 
 def read_index_manifest(folder: Path) -> dict[str, Any]:

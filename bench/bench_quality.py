@@ -1,0 +1,122 @@
+"""Answer-quality ablation on the held-out APIBench questions: what each retrieval stage adds.
+
+Per configuration and hub: strict@1 (the answer calls the gold API), recall@5 over distinct APIs, the official
+(domain-level) accuracy, in-scope abstention; out-of-scope abstention on bench/data/out_of_scope.jsonl; warm
+ask latency. Writes the 'quality' section of docs/benchmarks.md and docs/quality.png (accuracy vs latency).
+
+    python bench/bench_quality.py [--index FOLDER] [--apibench PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import REPO, machine, table, write_section  # noqa: E402
+
+from gorilla_rag.evaluation.commands import CONFIGS, apply_config  # noqa: E402
+from gorilla_rag.evaluation.official import official_score  # noqa: E402
+from gorilla_rag.evaluation.run import official_records, response_text  # noqa: E402
+from gorilla_rag.indexing import open_index  # noqa: E402
+from gorilla_rag.pipeline import Pipeline  # noqa: E402
+from gorilla_rag.retrieval import Filters  # noqa: E402
+from gorilla_rag.training.pairs import load_pairs, split_pairs  # noqa: E402
+
+HUBS = ("huggingface", "torchhub", "tfhub")
+
+
+def evaluate(index, config: str, held: list, out_of_scope: list[str]) -> dict:  # noqa: ANN001
+    retriever = apply_config(index, config)
+    pipeline = Pipeline(index, retriever=retriever)
+    result: dict = {"config": config}
+    latencies = []
+    for hub in HUBS:
+        pairs = [p for p in held if p.hub == hub]
+        filters = Filters.make(hub)
+        correct = recall5 = abstained = 0
+        responses = []
+        for number, pair in enumerate(pairs, start=1):
+            started = time.perf_counter()
+            answer = pipeline.ask(pair.question.text, filters=filters)
+            latencies.append(time.perf_counter() - started)
+            abstained += answer.status == "no_match"
+            correct += answer.api is not None and index.api_key(answer.api) == pair.key
+            keys = [index.api_key(h.doc) for h in index.search(pair.question.text, 5, retriever, filters)]
+            recall5 += pair.key in keys
+            responses.append({"question_id": number, "text": response_text(answer) if answer.call else ""})
+        official = official_score([p.question.record for p in pairs], responses, official_records(index.docs, hub), hub)
+        n = len(pairs)
+        result[hub] = {"n": n, "strict@1": correct / n, "recall@5": recall5 / n, "official": official["accuracy"],
+                       "abstained": abstained / n}
+    result["out_of_scope_abstained"] = float(np.mean([pipeline.ask(q).status == "no_match" for q in out_of_scope]))
+    result["p50_ms"] = float(np.percentile(np.array(latencies) * 1000, 50))
+    result["micro_strict@1"] = sum(result[h]["strict@1"] * result[h]["n"] for h in HUBS) / sum(result[h]["n"] for h in HUBS)
+    return result
+
+
+def plot(results: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for r in results:
+        ax.scatter(r["p50_ms"], r["micro_strict@1"] * 100)
+        ax.annotate(r["config"], (r["p50_ms"], r["micro_strict@1"] * 100), textcoords="offset points", xytext=(4, 4))
+    ax.set_xlabel("warm ask p50 (ms)")
+    ax.set_ylabel("strict@1, held-out, micro (%)")
+    ax.set_title("Accuracy vs latency per retrieval configuration")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--index", help="index folder (default: the home's default index)")
+    parser.add_argument("--apibench", default=str(REPO.parent / "shared" / "apibench"))
+    parser.add_argument("--configs", default=",".join(CONFIGS))
+    args = parser.parse_args()
+    index = open_index(index=args.index)
+    trained = index.dense.query_embedder
+    _, held = split_pairs(load_pairs(args.apibench, index.verifier))
+    out_of_scope = [json.loads(line)["question"] for line in (Path(__file__).parent / "data" / "out_of_scope.jsonl").read_text().splitlines() if line.strip()]
+    results = []
+    for config in args.configs.split(","):
+        if config == "rerank" and index.reranker is None:
+            continue
+        index.dense.use_query_encoder(trained)
+        results.append(evaluate(index, config, held, out_of_scope))
+        print(json.dumps(results[-1]), flush=True)
+    plot(results, REPO / "docs" / "quality.png")
+    rows = []
+    for r in results:
+        rows.append([r["config"]] + [f"{r[h]['strict@1']:.1%} / {r[h]['recall@5']:.1%} / {r[h]['official']:.1%}" for h in HUBS]
+                    + [f"{r['micro_strict@1']:.1%}", f"{np.mean([r[h]['abstained'] for h in HUBS]):.1%}",
+                       f"{r['out_of_scope_abstained']:.1%}", f"{r['p50_ms']:.1f}"])
+    n = {h: results[0][h]["n"] for h in HUBS}
+    body = f"""## Answer quality: ablation on held-out questions (bench/bench_quality.py)
+
+Machine: {machine()}. Held-out = the {sum(n.values())} APIBench questions never trained on (fixed 30% split by
+question text: HF {n['huggingface']}, TorchHub {n['torchhub']} from the train file, TF Hub {n['tfhub']}).
+Cells: strict@1 / recall@5 (distinct APIs) / official accuracy. `-base`: questions read by the untrained MiniLM;
+otherwise by the fine-tuned query encoder (`{index.manifest['embedder'].get('query_encoder')}`). `rerank`: the
+learned re-scorer over the fused candidates.
+
+{table(["config", "HuggingFace", "TorchHub", "TF Hub", "strict@1 micro", "in-scope abstained", "out-of-scope abstained", "ask p50 ms"], rows)}
+
+![accuracy vs latency](quality.png)
+"""
+    write_section("quality", body)
+    print(body)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""Update an index for a new version of its corpus, re-embedding only the docs whose dense text changed.
+
+What "stable" means for FAISS ids: the dense index's ids are doc positions (`docs.jsonl` order), so a doc keeps
+its id exactly when it keeps its position. The new order keeps every surviving doc where it was; added docs
+first fill the slots of removed ones, then go at the end; when more docs were removed than added, the last docs
+move into the remaining holes (swap-remove). So across an update an unchanged doc keeps its id unless it was
+one of those few moved tail docs (`UpdateStats.moved` counts them).
+
+Vectors are reused by dense text, not by content hash: a doc whose hash changed in a field the embedder does not
+read (say a HF model's `sha`) keeps its vector. BM25 is rebuilt (it is cheap); the folder written is a whole
+index in `Index.load`'s format, with the manifest keys of `Index.build` plus `update`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from gorilla_rag.corpus.store import fingerprint
+from gorilla_rag.retrieval.bm25 import Bm25Retriever
+from gorilla_rag.retrieval.dense import DenseRetriever
+from gorilla_rag.retrieval.embedder import Embedder
+from gorilla_rag.retrieval.index import Index
+from gorilla_rag.retrieval.text import dense_text
+from gorilla_rag.types import ApiDoc
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateStats:
+    """What an update did: docs in the new index, embedded anew, vectors reused, removed, and moved (new id)."""
+
+    count: int
+    embedded: int
+    reused: int
+    removed: int
+    moved: int
+    full: bool  # no usable previous index: everything was embedded (Index.build)
+
+
+def stable_order(old: list[ApiDoc], new: list[ApiDoc]) -> tuple[list[ApiDoc], int]:
+    """`new` in an order that keeps each surviving doc at its old position where possible; also returns how many
+    surviving docs had to move."""
+    by_id = {d.id: d for d in new}
+    slots: list[ApiDoc | None] = [by_id.get(d.id) for d in old]
+    old_ids = {d.id for d in old}
+    added = [d for d in new if d.id not in old_ids]
+    holes = [i for i, d in enumerate(slots) if d is None]
+    for hole, doc in zip(holes, added):
+        slots[hole] = doc
+    slots += added[len(holes):]
+    moved = 0
+    for hole in holes[len(added):]:
+        while slots and slots[-1] is None:
+            slots.pop()
+        if hole >= len(slots):
+            break
+        slots[hole] = slots.pop()
+        moved += 1
+    return [d for d in slots if d is not None], moved
+
+
+def update_index(docs: list[ApiDoc], folder: str | Path, previous: Index | None = None,
+                 corpus_path: str | Path | None = None, embedder: Embedder | None = None,
+                 show_progress: bool = False) -> UpdateStats:
+    """Write an index of `docs` into `folder` (which must not exist yet), reusing `previous`'s vectors.
+
+    Without a previous index this is `Index.build` with `embedder` (default: all-MiniLM-L6-v2); with one, the
+    previous index's embedder is used. The caller swaps `folder` in.
+    """
+    folder = Path(folder)
+    if previous is None:
+        Index.build(docs, folder, embedder, corpus_path=corpus_path, show_progress=show_progress)
+        return UpdateStats(len(docs), len(docs), 0, 0, 0, full=True)
+    ordered, moved = stable_order(previous.docs, docs)
+    old_position = {dense_text(d): i for i, d in enumerate(previous.docs)}
+    texts = [dense_text(d) for d in ordered]
+    reuse = [(i, old_position[t]) for i, t in enumerate(texts) if t in old_position]
+    fresh = [i for i, t in enumerate(texts) if t not in old_position]
+    dimension = previous.dense.dimension
+    vectors = np.zeros((len(ordered), dimension), dtype=np.float32)
+    if reuse:
+        vectors[[i for i, _ in reuse]] = previous.dense.vectors_for([p for _, p in reuse])
+    if fresh:
+        vectors[fresh] = previous.dense.embedder.embed([texts[i] for i in fresh], show_progress=show_progress)
+
+    import faiss
+
+    folder.mkdir(parents=True)
+    engine = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+    engine.add_with_ids(vectors, np.arange(len(ordered), dtype=np.int64))
+    DenseRetriever(engine, previous.dense.embedder).save(folder)
+    Bm25Retriever.build(ordered, show_progress=show_progress).save(folder / "bm25")
+    with open(folder / "docs.jsonl", "w", encoding="utf-8") as handle:
+        for doc in ordered:
+            handle.write(json.dumps(doc.to_dict(), ensure_ascii=False) + "\n")
+    stats = UpdateStats(len(ordered), len(fresh), len(reuse), len({d.id for d in previous.docs} - {d.id for d in docs}),
+                        moved, full=False)
+    from gorilla_rag import __version__
+
+    # Same keys as Index.build (kind, versions, embedder and retrievers carry over: they were checked on load).
+    digest = fingerprint(ordered)
+    manifest = {
+        **previous.manifest, "package_version": __version__,
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "count": len(ordered), "fingerprint": digest,
+        "sources": {s: sum(d.source == s for d in ordered) for s in sorted({d.source for d in ordered})},
+        "corpus": {"path": str(corpus_path) if corpus_path else None, "fingerprint": digest},
+        "update": {"from_fingerprint": previous.manifest.get("fingerprint"), **asdict(stats)},
+    }
+    # Written last, as Index.build does: a folder without it is never mistaken for a whole index.
+    (folder / "index.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return stats

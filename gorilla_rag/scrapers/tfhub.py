@@ -1,0 +1,154 @@
+"""TF Hub: the archived tfhub.dev doc tree (`assets/docs` of tensorflow/tfhub.dev) → one ApiDoc per model handle.
+
+A model doc (usually `<publisher>/models/<name>/<version>.md`) starts `# Module <handle>`, a one-line summary,
+then `<!-- key: value -->` metadata (task, dataset, network-architecture, format, license…), prose and code
+calling `hub.load` / `hub.KerasLayer` / `hub.Module` with `https://tfhub.dev/<handle>`. Lite/TF.js/Coral docs
+(`# Lite …`) are deployments of a parent model: they are noted on it, not made docs of their own.
+
+tfhub.dev URLs now redirect to Kaggle Models, and `hub.load` follows the redirect, so the tfhub.dev handle stays
+the API's identity. The Kaggle path itself is not derivable from the handle (names and version numbers were
+changed in the move); where a doc names a kaggle.com/models URL it is kept in `extra["kaggle_url"]`.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from gorilla_rag.scrapers import Progress, ScrapeResult, no_progress
+from gorilla_rag.scrapers.fetch import Http, Page, read_pages
+from gorilla_rag.scrapers.markdown import code_blocks
+from gorilla_rag.scrapers.pycode import arguments, find_calls, literal, string_values
+from gorilla_rag.types import ApiDoc
+
+DEFAULT_LOCATION = "https://github.com/tensorflow/tfhub.dev/archive/refs/heads/master.tar.gz"
+DEFAULT_SUBDIR = "assets/docs"
+LOADERS = ("hub.KerasLayer", "hub.load", "hub.Module")
+_TITLE = re.compile(r"^#\s+(Module|Lite|Tfjs|Coral|Placeholder|Collection|Publisher)\s+(\S+)")
+_META = re.compile(r"^<!--\s*([\w-]+)\s*:\s*(.*?)\s*-->\s*$")
+_KAGGLE = re.compile(r"https://www\.kaggle\.com/models/[\w./-]+")
+_HANDLE = re.compile(r"[\w.-]+(/[\w.-]+)+/\d+")
+_EXTRA_KEYS = {"dataset": "dataset", "network-architecture": "architecture", "format": "format", "license": "license",
+               "language": "language", "fine-tunable": "fine_tunable", "parent-model": "parent_model"}
+
+
+class TfHubScraper:
+    """Scrapes tfhub.dev model docs from a folder, a .tar.gz, or (by default) GitHub's archive of the repo."""
+
+    source = "tfhub"
+
+    def __init__(self, options: Mapping[str, Any], location: str | None = None) -> None:
+        self.location = location or options.get("location") or DEFAULT_LOCATION
+        self.subdir = options.get("subdir", DEFAULT_SUBDIR)
+        self.http = Http.from_options(options)
+
+    def scrape(self, previous: Mapping[str, ApiDoc] | None = None, progress: Progress = no_progress) -> ScrapeResult:
+        """Every `# Module` doc as an ApiDoc; deployments (Lite, TF.js, Coral) noted on their parent model."""
+        pages, origin = read_pages(self.location, (".md",), self.subdir, self.http)
+        warnings: list[str] = []
+        docs: dict[str, ApiDoc] = {}
+        deployments: dict[str, set[str]] = {}
+        for page in progress(pages, "tfhub docs"):
+            kind, name, meta = _head(page)
+            if kind in ("Lite", "Tfjs", "Coral") and meta.get("parent-model"):
+                deployments.setdefault(meta["parent-model"].strip("/"), set()).add(kind.lower())
+            if kind != "Module":
+                continue
+            handle = re.sub(r"&\w+;", "", name)  # `vtab/&zwnj;rotation/1`
+            if not _HANDLE.fullmatch(handle):
+                warnings.append(f"{page.path}:1: '# Module {handle}' is not a <publisher>/<name>/<version> handle")
+            elif handle in docs:
+                warnings.append(f"{page.path}:1: handle {handle} again (first in {docs[handle].extra['page']}); skipped")
+            else:
+                docs[handle] = model_doc(page, handle, meta)
+        latest: dict[str, int] = {}
+        for handle in docs:
+            family, _, version = handle.rpartition("/")
+            latest[family] = max(latest.get(family, 0), int(version))
+        out = []
+        for handle, doc in docs.items():
+            family, _, version = handle.rpartition("/")
+            extra = {**doc.extra, "latest": int(version) == latest[family]}
+            if handle in deployments:
+                extra["deployments"] = sorted(deployments[handle])
+            out.append(ApiDoc.from_dict({**doc.to_dict(), "extra": extra, "content_hash": ""}))
+        return ScrapeResult(self.source, sorted(out, key=lambda d: d.id), origin, warnings)
+
+
+def _head(page: Page) -> tuple[str, str, dict[str, str]]:
+    """The doc's kind (`Module`, `Lite`…; '' for none), the name after it, and its `<!-- key: value -->` metadata."""
+    lines = page.text.splitlines()
+    match = _TITLE.match(lines[0]) if lines else None
+    meta: dict[str, str] = {}
+    for line in lines[1:60]:
+        if found := _META.match(line.strip()):
+            meta.setdefault(found.group(1).lower(), found.group(2))
+    return (match.group(1), match.group(2), meta) if match else ("", "", meta)
+
+
+def _summary(text: str) -> str:
+    """The lines between the `# Module` title and the first metadata comment or heading."""
+    lines = []
+    for line in text.splitlines()[1:]:
+        if line.strip().startswith(("<!--", "#", "```")):
+            break
+        lines.append(line.strip())
+    return " ".join(" ".join(lines).split())
+
+
+def model_doc(page: Page, handle: str, meta: Mapping[str, str]) -> ApiDoc:
+    """The ApiDoc of one model doc: its loader call as the doc shows it (else the one its format implies)."""
+    url = f"https://tfhub.dev/{handle}"
+    loader, kwargs, example = None, {}, ""
+    for block in code_blocks(page.text):
+        values = string_values(block.text)
+        for function in LOADERS:
+            for site in find_calls(block.text, function):
+                if site.call is None or site.commented:
+                    continue
+                args = arguments(site.call, ("handle",))
+                if any(_same_handle(v, url) for v in literal(args.get("handle"), values)):
+                    loader, example = function, block.text
+                    kwargs = {k: ast.unparse(v) for k, v in args.items() if k != "handle"}
+                    break
+            if loader:
+                break
+        if loader:
+            break
+    if loader is None:
+        loader = "hub.Module" if meta.get("format") == "hub" else "hub.load"
+    call = f"{loader}('{url}')"
+    if not example or example.count("\n") > 40:
+        example = f"import tensorflow_hub as hub\nmodel = {call}"
+    task = meta.get("task") or meta.get("module-type") or ""
+    publisher, _, rest = handle.partition("/")
+    requirements = ["tensorflow", "tensorflow-hub"]
+    if "tensorflow_text" in page.text:
+        requirements.append("tensorflow-text")
+    extra: dict[str, Any] = {"publisher": publisher, "tfhub_url": url, "page": page.path}
+    for key, name in _EXTRA_KEYS.items():
+        if meta.get(key):
+            extra[name] = meta[key].lower() == "true" if name == "fine_tunable" else meta[key]
+    if kaggle := _KAGGLE.search(page.text):
+        extra["kaggle_url"] = kaggle.group(0)
+    return ApiDoc(
+        id=f"tfhub:{handle}",
+        source="tfhub",
+        domain=task.replace("-", " ").strip().capitalize(),
+        api_name=rest.rpartition("/")[0],
+        api_call=call,
+        description=_summary(page.text),
+        framework="TensorFlow Hub",
+        functionality=meta.get("network-architecture", ""),
+        arguments={"handle": url, **kwargs},
+        example_code=example,
+        requirements=tuple(requirements),
+        extra=extra,
+    )
+
+
+def _same_handle(value: str, url: str) -> bool:
+    value = value.strip().split("?")[0].rstrip("/")
+    return value.lower().replace("http://", "https://") == url.lower()

@@ -1,0 +1,32 @@
+"""Train the learned re-scorer (retrieval/rerank.py) on the training split and install it into an index."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from gorilla_rag.training.pairs import load_pairs, split_pairs
+
+
+def train_reranker(index, apibench: Path, out: Path) -> dict:  # noqa: ANN001
+    """Fit on the training pairs (hub-restricted candidates, as at evaluation), save to `out`, and copy it
+    into the index folder atomically so the index answers with `rerank` from now on. Returns the card."""
+    from gorilla_rag.retrieval import Filters
+    from gorilla_rag.retrieval.index import RERANKER_FILE
+    from gorilla_rag.retrieval.rerank import Reranker
+
+    train, held = split_pairs(load_pairs(apibench, index.verifier))
+    masks = {hub: Filters.make(hub).mask(index.docs) for hub in {p.hub for p in train}}
+    started = time.time()
+    reranker = Reranker.train(index, [(p.question.text, p.key, masks[p.hub]) for p in train])
+    card = {"kind": "gorilla-rag-reranker", "query_encoder": index.manifest["embedder"].get("query_encoder"),
+            "corpus_fingerprint": index.manifest.get("fingerprint"), "train_pairs": len(train),
+            "held_out_pairs": len(held), "seconds": round(time.time() - started, 1)}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    reranker.save(out, card)
+    staged = index.folder / f".{RERANKER_FILE}.tmp"
+    reranker.save(staged, card)
+    os.replace(staged, index.folder / RERANKER_FILE)
+    index.attach_reranker(index.folder / RERANKER_FILE)
+    return card

@@ -1,0 +1,44 @@
+import pytest
+
+from gorilla_rag.retrieval.constraints import Filters, canonical_source, merge, parse_constraints
+from gorilla_rag.types import ApiDoc
+
+
+def doc(source="torchhub", **metrics):
+    return ApiDoc(id=f"{source}:x:{len(metrics)}", source=source, domain="Image Classification", api_name="x",
+                  api_call="f()", metrics=metrics)
+
+
+@pytest.mark.parametrize("question, max_params, min_top1, sources", [
+    ("an image classifier with under 10M parameters", 10e6, None, ()),
+    ("a model with fewer than 5 million parameters and top-1 above 80%", 5e6, 80.0, ()),
+    ("I need top-1 accuracy of at least 75% on ImageNet", None, 75.0, ()),
+    ("classify images with at least 0.8 accuracy", None, 80.0, ()),
+    ("parameter count below 1.5B", 1.5e9, None, ()),
+    ("less than 100M params using PyTorch Hub", 100e6, None, ("torchhub",)),
+    ("an image model from TensorFlow Hub", None, None, ("tfhub",)),
+    ("translate English text to French", None, None, ()),
+    ("compare a TF Hub and a PyTorch Hub model", None, None, ()),  # two hubs named: no hub filter
+])
+def test_parse_constraints(question, max_params, min_top1, sources):
+    parsed = parse_constraints(question)
+    assert (parsed.max_params, parsed.min_top1, parsed.sources) == (max_params, min_top1, sources)
+
+
+def test_filters_exclude_docs_without_the_metric_and_use_accuracy_as_fallback():
+    small, big, unknown = doc(params=3e6, top1=70.0), doc(params=60e6, top1=82.0), doc()
+    assert [Filters(max_params=5e6).allows(d) for d in (small, big, unknown)] == [True, False, False]
+    assert [Filters(min_top1=80).allows(d) for d in (small, big, unknown)] == [False, True, False]
+    assert Filters(min_top1=90).allows(doc("huggingface", accuracy=93.0))
+
+
+def test_merge_prefers_explicit_filters():
+    merged = merge(Filters.make("huggingface", max_params=1e6), parse_constraints("under 10M parameters on TF Hub"))
+    assert merged.sources == ("huggingface",) and merged.max_params == 1e6
+    assert "at most 1,000,000 parameters" in merged.describe()
+
+
+def test_source_aliases():
+    assert canonical_source("TensorFlowHub") == "tfhub" and canonical_source("hf") == "huggingface"
+    with pytest.raises(ValueError, match="unknown source"):
+        canonical_source("npm")
