@@ -38,6 +38,12 @@ TASKS = [
 ]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mib(pid: int) -> tuple[float, float]:
     """(current RSS, peak RSS) of a process in MiB, from /proc/<pid>/status."""
     fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
@@ -94,23 +100,33 @@ def main() -> None:
             asyncio.run(run_clients(server.url, 4, 5, args.time_cap, "warm-up"))
             rss_idle, _ = peak_rss_mib(pid)
             load = os.getloadavg()[0]
-            single = asyncio.run(run_clients(server.url, 1, args.single, args.time_cap, "single"))
-            many = asyncio.run(run_clients(server.url, args.clients, args.requests, args.time_cap, "load"))
+            runs = []
+            for clients, requests, tag in ((1, args.single, "single"), (args.clients, args.requests, "load")):
+                used = cpu_seconds(pid)
+                runs.append(asyncio.run(run_clients(server.url, clients, requests, args.time_cap, tag)))
+                runs[-1]["cpu_ms"] = (cpu_seconds(pid) - used) * 1000 / max(runs[-1]["ok"], 1)
+                runs[-1]["cores"] = (cpu_seconds(pid) - used) / runs[-1]["seconds"]
+            single, many = runs
             _, rss_peak = peak_rss_mib(pid)
     ratio = many["p99"] / single["p50"]
-    rows = [[r["clients"], r["ok"], len(r["errors"]), f"{r['throughput']:.1f}", f"{r['p50']:.1f}", f"{r['p99']:.1f}"]
-            for r in (single, many)]
+    rows = [[r["clients"], r["ok"], len(r["errors"]), f"{r['throughput']:.1f}", f"{r['p50']:.1f}", f"{r['p99']:.1f}",
+             f"{r['cpu_ms']:.1f}", f"{r['cores']:.2f}"] for r in (single, many)]
     body = "\n".join([
         "## HTTP server under load (`bench/bench_server_load.py`)", "",
         f"`POST /v1/ask` over loopback, seed index (70 APIs), extractive generator, every question distinct. "
         f"Machine: {machine()}; load average {load:.1f} when it started (the cores are shared).", "",
-        table(["clients", "requests ok", "errors", "requests/s", "p50 ms", "p99 ms"], rows), "",
+        table(["clients", "requests ok", "errors", "requests/s", "p50 ms", "p99 ms", "server CPU ms/request",
+               "server cores busy"], rows), "",
         f"- p99 at {args.clients} clients is {ratio:.1f}x the single-client p50 (goal: under 10x: "
         f"{'met' if ratio < 10 else 'missed'}); {len(many['errors'])} errors.",
         f"- Server RSS: {rss_idle:.0f} MiB after warm-up, peak {rss_peak:.0f} MiB.",
-        "- The server runs the pipeline in FastAPI's thread pool, with one torch intra-op thread, and encodes the "
-        "questions that arrive together in one batch (`BatchingEmbedder`): the MiniLM forward pass is most of the "
-        "CPU work of a request, and a batch of 32 costs about 4x one question.",
+        "- The server runs the pipeline in FastAPI's thread pool with one torch intra-op thread, and encodes the "
+        "questions that arrive together in one batch (`BatchingEmbedder`): the MiniLM forward pass is most of a "
+        "request's CPU, and a batch of 32 costs about 4x one question, hence the lower CPU per request under load.",
+        f"- At {args.clients} clients the server kept {many['cores']:.2f} of {os.cpu_count()} cores busy: "
+        f"throughput = cores it gets / CPU per request ({many['cores']:.2f} / {many['cpu_ms']:.1f} ms = "
+        f"{many['cores'] * 1000 / many['cpu_ms']:.0f}/s), and with closed-loop clients latency = clients / "
+        "throughput; on shared cores (see the load average) the other tenants get the rest.",
     ])
     print(body)
     for error in many["errors"][:5]:

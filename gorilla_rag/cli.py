@@ -20,10 +20,8 @@ def _emit(data: object, as_json: bool, text: str) -> None:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     """Answer a question with a verified API call."""
-    from gorilla_rag.pipeline import Pipeline
+    from gorilla_rag.pipeline import Pipeline, check_question
     from gorilla_rag.rendering import answer_text
-
-    from gorilla_rag.pipeline import check_question
     from gorilla_rag.retrieval import Filters
 
     question, filters = check_question(" ".join(args.question)), Filters.make(args.source)  # fail before loading

@@ -146,7 +146,7 @@ def create_app(home: str | Path | None = None, index: str | Path | None = None, 
             raise HTTPException(404, f"model {body.model!r} does not exist: this server serves {MODEL_NAME!r}")
         question = last_user_text(body.messages)
         answer = serving.pipeline.ask(question, filters=body.filters.make())
-        return chat_response(answer, " ".join(str(m.content or "") for m in body.messages), body.stream)
+        return chat_response(answer, " ".join(message_text(m) for m in body.messages), body.stream)
 
     @app.get("/healthz", summary="Liveness: 200 while serving")
     async def healthz() -> dict[str, Any]:
@@ -156,13 +156,18 @@ def create_app(home: str | Path | None = None, index: str | Path | None = None, 
     return app
 
 
+def message_text(message: Message) -> str:
+    """A message's text: its string content, or the text parts of a content list."""
+    if isinstance(message.content, list):
+        return " ".join(str(part.get("text", "")) for part in message.content if part.get("type") == "text")
+    return message.content or ""
+
+
 def last_user_text(messages: list[Message]) -> str:
-    """The text of the last user message (string content, or the text parts of a content list)."""
+    """The question: the text of the last user message."""
     for message in reversed(messages):
         if message.role == "user":
-            if isinstance(message.content, list):
-                return " ".join(str(p.get("text", "")) for p in message.content if p.get("type") == "text")
-            return message.content or ""
+            return message_text(message)
     raise QuestionError("no user message: the last message with role 'user' is the question")
 
 

@@ -31,7 +31,7 @@ class BatchingEmbedder:
     an idle server pays only the hand-over to the worker thread.
     """
 
-    def __init__(self, inner: Any, max_batch: int = 8) -> None:
+    def __init__(self, inner: Any, max_batch: int = 32) -> None:
         self.inner = inner
         self.name = inner.name
         self.max_batch = max_batch

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -187,17 +188,20 @@ class LocalModelGenerator:
         self.stop = tuple(stop)
         self.docs = docs
         self._engine: Any = None
+        self._loading = threading.Lock()  # a server may ask from several threads at once: load one copy
 
     @property
     def engine(self) -> Any:
         """The loaded model (transformers, or llama.cpp for a .gguf file), loaded on first use."""
-        if self._engine is None:
-            if self.kind == "gguf":
-                from gorilla_rag.generation.gguf import GgufEngine
+        with self._loading:
+            if self._engine is None:
+                if self.kind == "gguf":
+                    from gorilla_rag.generation.gguf import GgufEngine
 
-                self._engine = GgufEngine(self.model)
-            else:
-                self._engine = TransformersEngine(*load_model(self.model, self.device, self.dtype, self.quantize))
+                    self._engine = GgufEngine(self.model)
+                else:
+                    self._engine = TransformersEngine(*load_model(self.model, self.device, self.dtype,
+                                                                  self.quantize))
         return self._engine
 
     def complete(self, messages: Sequence[dict[str, str]]) -> str:

@@ -73,7 +73,10 @@ class OpenAIServerGenerator:
     @property
     def client(self) -> Any:
         if self._client is None:
-            import httpx
+            try:
+                import httpx
+            except ImportError as exc:
+                raise GeneratorError("the openai generator needs httpx: pip install httpx") from exc
 
             headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
             self._client = httpx.Client(headers=headers, timeout=httpx.Timeout(self.timeout,
@@ -123,6 +126,7 @@ class OpenAIServerGenerator:
         return self.model
 
     def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        client = self.client
         import httpx
 
         endpoint = self.url + path
@@ -132,7 +136,7 @@ class OpenAIServerGenerator:
                 time.sleep(wait)
             wait = self.backoff * 2**attempt
             try:
-                response = self.client.request(method, endpoint, json=body)
+                response = client.request(method, endpoint, json=body)
             except (httpx.TransportError, httpx.TimeoutException) as exc:
                 problem = f"the model server at {self.url} is unreachable ({type(exc).__name__})"
                 continue

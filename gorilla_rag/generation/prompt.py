@@ -89,9 +89,11 @@ def render_prompt(messages: Sequence[dict[str, str]], tokenizer: Any = None) -> 
     """The prompt text: the tokenizer's chat template when it has one, else Gorilla's plain form."""
     if tokenizer is None or not getattr(tokenizer, "chat_template", None):
         return plain_prompt(messages)
+    from jinja2 import TemplateError
+
     try:
         return tokenizer.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=True)
-    except Exception:  # some templates refuse a system role: fold it into the user turn
+    except TemplateError:  # some templates (Gemma, Mistral v1) refuse a system role: fold it into the user turn
         system = "\n".join(m["content"] for m in messages if m["role"] == "system")
         merged = [{"role": m["role"], "content": f"{system}\n\n{m['content']}" if m["role"] == "user" else
                    m["content"]} for m in messages if m["role"] != "system"]
@@ -135,7 +137,7 @@ def parse_output(text: str) -> GeneratedCall:
     from gorilla_rag.verify.views import gorilla_v0_fields, gorilla_v1_fields, looks_escaped, unescape
 
     raw = text.strip()
-    fields = gorilla_v1_fields(raw) or {k: v for k, v in gorilla_v0_fields(raw).items()}
+    fields = gorilla_v1_fields(raw) or gorilla_v0_fields(raw)
     if fields:
         stated = fields.get("api_call", "")
         explanation = fields.get("explanation", "")

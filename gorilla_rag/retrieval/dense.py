@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ class DenseRetriever:
         # A fine-tuned query encoder reads questions into the same space as the fixed document vectors.
         self.query_embedder = query_embedder or embedder
         self._recent: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
 
     @classmethod
     def build(cls, docs: list[ApiDoc], embedder: Embedder, show_progress: bool = False) -> DenseRetriever:
@@ -55,17 +57,23 @@ class DenseRetriever:
 
     def use_query_encoder(self, embedder: Embedder) -> None:
         """Read questions with another encoder from now on (e.g. the base model, for an ablation)."""
-        self.query_embedder = embedder
-        self._recent.clear()
+        with self._lock:
+            self.query_embedder = embedder
+            self._recent.clear()
 
     def query_vector(self, question: str) -> np.ndarray:
-        """The question's embedding; the last few are cached (retrieval and abstention both need it)."""
-        cached = self._recent.get(question)
+        """The question's embedding; the last few are cached (retrieval and abstention both need it).
+
+        Thread-safe: servers call this from many threads; the lock guards the cache, not the (slow) encoding.
+        """
+        with self._lock:
+            cached = self._recent.get(question)
         if cached is None:
             cached = self.query_embedder.embed([question])[0]
-            if len(self._recent) >= 64:
-                self._recent.pop(next(iter(self._recent)))
-            self._recent[question] = cached
+            with self._lock:
+                while len(self._recent) >= 64:
+                    self._recent.pop(next(iter(self._recent)))
+                self._recent[question] = cached
         return cached
 
     def vectors_for(self, positions: list[int] | np.ndarray) -> np.ndarray:

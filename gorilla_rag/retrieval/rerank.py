@@ -29,15 +29,22 @@ class Reranker:
         self.depth = depth
         self._name_tokens: dict[int, set[str]] = {}
 
-    def candidates(self, question: str, mask: np.ndarray | None) -> tuple[list[int], np.ndarray]:
-        """Candidate positions and their feature matrix (len(candidates), len(FEATURES))."""
+    def candidates(self, question: str, mask: np.ndarray | None, query: np.ndarray | None = None
+                   ) -> tuple[list[int], np.ndarray]:
+        """Candidate positions and their feature matrix (len(candidates), len(FEATURES)).
+
+        `query`: the question's vector when already computed (training encodes all questions in one batch).
+        """
+        from gorilla_rag.retrieval.bm25 import top_k
+
         bm25_all = self.index.bm25.scores(question)
-        bm25_top = self.index.bm25.search(question, self.depth, mask)
-        dense_top = self.index.dense.search(question, self.depth, mask)
+        bm25_top = top_k(bm25_all, self.depth, mask)
+        if query is None:
+            query = self.index.dense.query_vector(question)
+        dense_top = self.index.dense.search_vector(query, self.depth, mask)
         positions = list(dict.fromkeys([p for p, _ in dense_top] + [p for p, _ in bm25_top]))
         if not positions:
             return [], np.zeros((0, len(FEATURES)))
-        query = self.index.dense.query_vector(question)
         cos = self.index.dense.vectors_for(positions) @ query
         dense_rank = {p: r for r, (p, _) in enumerate(dense_top, start=1)}
         bm25_rank = {p: r for r, (p, _) in enumerate(bm25_top, start=1)}
@@ -89,37 +96,40 @@ class Reranker:
 
     @classmethod
     def train(cls, index, examples: list[tuple[str, str, np.ndarray | None]], depth: int = 30,  # noqa: ANN001
-              l2: float = 1.0, steps: int = 300) -> Reranker:
-        """Fit on (question, gold API key, mask) examples: logistic regression, gold candidates positive."""
+              l2: float = 1e-3) -> Reranker:
+        """Fit on (question, gold API key, mask) examples with a listwise objective: for each question, a softmax
+        over its candidates, maximising the probability of the gold API's records (what top-1 needs)."""
         blank = cls(index, np.zeros(len(FEATURES)), 0.0, np.zeros(len(FEATURES)), np.ones(len(FEATURES)), depth)
-        rows, labels = [], []
-        for question, key, mask in examples:
-            positions, features = blank.candidates(question, mask)
-            gold = [index.api_key(index.docs[p]) == key for p in positions]
-            if any(gold):  # a list without the gold API teaches nothing about ranking it
-                rows.append(features)
-                labels.extend(gold)
-        x = np.vstack(rows)
-        y = np.array(labels, dtype=np.float64)
+        vectors = index.dense.query_embedder.embed([question for question, _, _ in examples])
+        groups = []
+        for (question, key, mask), vector in zip(examples, vectors):
+            positions, features = blank.candidates(question, mask, vector)
+            gold = np.array([index.api_key(index.docs[p]) == key for p in positions])
+            if gold.any() and not gold.all():  # only lists where the order matters teach anything
+                groups.append((features, gold))
+        x = np.vstack([f for f, _ in groups])
         mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
-        weights, bias = _logistic_regression((x - mean) / scale, y, l2=l2, steps=steps)
-        return cls(index, weights, bias, mean, scale, depth)
+        weights = _listwise_fit([((f - mean) / scale, g) for f, g in groups], l2)
+        return cls(index, weights, 0.0, mean, scale, depth)
 
 
-def _logistic_regression(x: np.ndarray, y: np.ndarray, l2: float, steps: int) -> tuple[np.ndarray, float]:
-    """Class-balanced L2 logistic regression by Newton's method (small, dense problem)."""
-    n, d = x.shape
-    sample = np.where(y > 0, 0.5 / max(y.sum(), 1), 0.5 / max(n - y.sum(), 1)) * n
-    design = np.hstack([x, np.ones((n, 1))])
-    theta = np.zeros(d + 1)
-    penalty = np.eye(d + 1) * l2
-    penalty[-1, -1] = 0.0
-    for _ in range(steps):
-        p = 1 / (1 + np.exp(-design @ theta))
-        gradient = design.T @ (sample * (p - y)) + penalty @ theta
-        hessian = (design * (sample * p * (1 - p))[:, None]).T @ design + penalty
-        step = np.linalg.solve(hessian, gradient)
-        theta -= step
-        if np.abs(step).max() < 1e-8:
-            break
-    return theta[:-1], float(theta[-1])
+def _listwise_fit(groups: list[tuple[np.ndarray, np.ndarray]], l2: float) -> np.ndarray:
+    """Weights minimising Σ_questions −log(Σ_gold softmax(Xw)) + l2·|w|², by L-BFGS (torch, CPU; tiny problem)."""
+    import torch
+
+    features = [torch.from_numpy(f) for f, _ in groups]
+    golds = [torch.from_numpy(g) for _, g in groups]
+    weights = torch.zeros(features[0].shape[1], dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.LBFGS([weights], max_iter=200, line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        loss = l2 * (weights ** 2).sum()
+        for f, g in zip(features, golds):
+            scores = f @ weights
+            loss = loss + (torch.logsumexp(scores, 0) - torch.logsumexp(scores[g], 0)) / len(features)
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    return weights.detach().numpy()

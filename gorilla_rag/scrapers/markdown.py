@@ -31,9 +31,9 @@ def front_matter(text: str) -> tuple[dict[str, Any], int]:
     import yaml
 
     try:
-        data = yaml.safe_load("\n".join(lines[1:end])) or {}
+        data = yaml.load("\n".join(lines[1:end]), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)  # where the bad part starts
         where = mark.line + 2 if mark is not None else 1
         raise MarkdownError(f"line {where}: front matter is not valid YAML ({getattr(exc, 'problem', exc)})") from exc
     if not isinstance(data, dict):

@@ -53,6 +53,7 @@ class TrainResult:
     """What a run did: where it wrote, how many examples and steps, the loss, the time."""
 
     output: Path
+    base: str
     examples: int
     skipped: int
     steps: int
@@ -107,6 +108,7 @@ def _peft_model(model: Any, settings: TrainSettings) -> Any:
     elif settings.gradient_checkpointing:
         model.gradient_checkpointing_enable()
         model.enable_input_require_grads()
+    model.config.use_cache = False  # no KV cache while training (it conflicts with checkpointing)
     targets = settings.target_modules if isinstance(settings.target_modules, str) else list(settings.target_modules)
     config = LoraConfig(r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=settings.lora_dropout,
                         target_modules=targets, task_type="CAUSAL_LM")
@@ -175,19 +177,20 @@ def train_lora(examples: Sequence[SftExample], base: str, output: str | Path,
         if progress:
             progress(step, total, losses[-1])
     model.eval()
-    _save(model, tokenizer, output, settings, base)
-    result = TrainResult(output, len(rows), len(examples) - len(rows), step, time.perf_counter() - started,
+    model.config.use_cache = True  # what a saved (merged) model should generate with
+    _save(model, tokenizer, output, settings.merge)
+    result = TrainResult(output, base, len(rows), len(examples) - len(rows), step, time.perf_counter() - started,
                          losses[0], sum(losses[-5:]) / len(losses[-5:]), losses)
-    write_manifest(output, result, settings, base)
+    write_manifest(result, settings)
     return result
 
 
-def _save(model: Any, tokenizer: Any, output: Path, settings: TrainSettings, base: str) -> None:
+def _save(model: Any, tokenizer: Any, output: Path, merge: bool) -> None:
     """Write beside the target, then replace it: a failed save leaves an earlier output whole."""
     staging = output.with_name(f".{output.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)
     staging.parent.mkdir(parents=True, exist_ok=True)
-    if settings.merge:
+    if merge:
         model.merge_and_unload().save_pretrained(staging)
     else:
         model.save_pretrained(staging)
@@ -197,17 +200,16 @@ def _save(model: Any, tokenizer: Any, output: Path, settings: TrainSettings, bas
     staging.rename(output)
 
 
-def write_manifest(output: Path, result: TrainResult, settings: TrainSettings, base: str,
-                   evaluation: dict[str, Any] | None = None) -> None:
+def write_manifest(result: TrainResult, settings: TrainSettings, evaluation: dict[str, Any] | None = None) -> None:
     """`gorilla_rag_training.json`: what was trained, from what, how, and how well."""
     from gorilla_rag import __version__
 
     manifest = {
         "kind": KIND, "format_version": FORMAT_VERSION, "package_version": __version__,
-        "base_model": base, "saved": "merged" if settings.merge else "adapter",
+        "base_model": result.base, "saved": "merged" if settings.merge else "adapter",
         "settings": asdict(settings),
         "examples": result.examples, "skipped_too_long": result.skipped, "steps": result.steps,
         "seconds": round(result.seconds, 1), "first_loss": result.first_loss, "final_loss": result.final_loss,
         "evaluation": evaluation or {},
     }
-    (output / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+    (result.output / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")

@@ -41,10 +41,8 @@ def cmd_train_rat(args: argparse.Namespace) -> int:
     train, heldout = split_by_question(examples, args.holdout, args.seed)
     print(f"{len(train)} training and {len(heldout)} held-out examples ({skipped} questions skipped: gold call "
           "not in the corpus)", file=sys.stderr)
-    every = max(1, (args.max_steps or 20) // 20)
-
     def progress(step: int, total: int, loss: float) -> None:
-        if step % every == 0 or step == total:
+        if step % max(1, total // 20) == 0 or step == total:
             print(f"step {step}/{total}  loss {loss:.4f}", file=sys.stderr)
 
     result = train_lora(train, args.base, args.output, settings, progress)
@@ -55,7 +53,7 @@ def cmd_train_rat(args: argparse.Namespace) -> int:
     if scored:
         generator = LocalModelGenerator(str(result.output), device=args.device, dtype=args.dtype)
         evaluation = score_examples(generator.complete, scored)
-    write_manifest(result.output, result, settings, args.base, evaluation)
+    write_manifest(result, settings, evaluation)
     summary = {"output": str(result.output), "train_examples": result.examples, "heldout_examples": len(heldout),
                "skipped_questions": skipped, "skipped_too_long": result.skipped, "steps": result.steps,
                "seconds": round(result.seconds, 1), "first_loss": result.first_loss, "final_loss": result.final_loss,

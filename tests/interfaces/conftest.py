@@ -12,3 +12,14 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     home = tmp_path_factory.mktemp("home")
     with running_server(home) as started:
         yield started
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Embed in this process with one torch thread, as the server does (two are 40x slower on a busy 2-core box)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

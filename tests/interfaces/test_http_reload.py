@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import threading
 import time
 
 import httpx
 import pytest
-from serverproc import API_KEY, running_server, server_env
-
-from gorilla_rag import settings
+from serverproc import API_KEY, running_server
 
 pytestmark = pytest.mark.slow
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -55,21 +51,18 @@ def wait_for(predicate, timeout: float = 60) -> None:  # noqa: ANN001
         time.sleep(0.1)
 
 
-def test_a_rebuilt_index_is_served_without_failed_requests(tmp_path_factory):
+def test_a_rebuilt_index_is_served_without_failed_requests(tmp_path_factory, seed_docs, one_torch_thread):
+    from gorilla_rag.retrieval import Index
+
     home = tmp_path_factory.mktemp("home")
     with running_server(home, "--reload-interval", "0.2") as server, \
             httpx.Client(base_url=server.url, headers=AUTH) as http:
         before = http.get("/v1/index").json()
         assert before["count"] == 70 and before["reloads"] == 0
-        # A refresh: the home's corpus now holds only the PyTorch Hub docs; `index build` swaps the new index in.
-        corpus = home / "api_corpus" / "current"
-        corpus.mkdir(parents=True)
-        shutil.copy(settings.seed_corpus_dir() / "torchhub.jsonl", corpus / "torchhub.jsonl")
         with Traffic(server.url) as traffic:
             wait_for(lambda: len(traffic.results) >= 5)
-            build = subprocess.run([sys.executable, "-m", "gorilla_rag.cli", "index", "build"], capture_output=True,
-                                   text=True, env=server_env(home, OMP_NUM_THREADS="1"), timeout=300)
-            assert build.returncode == 0, build.stderr
+            # A refresh: only the PyTorch Hub docs, built beside the served index and swapped in at indexes/default.
+            Index.build([d for d in seed_docs if d.source == "torchhub"], home / "indexes" / "default")
             wait_for(lambda: http.get("/v1/index").json()["reloads"] == 1)
             swapped = time.monotonic()
             wait_for(lambda: sum(t > swapped for t, _, _ in traffic.results) >= 5)

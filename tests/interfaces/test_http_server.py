@@ -114,19 +114,13 @@ QUESTIONS = ["I want to translate English text to French", "segment the people i
              "load a pretrained resnet50 image classifier"]
 
 
-def test_concurrent_questions_get_the_answers_they_get_alone(server, seed_index):
+def test_concurrent_questions_get_the_answers_they_get_alone(server, seed_index, one_torch_thread):
     """Questions embedded together in one batch must each get their own answer, and the event loop stays free."""
-    import torch
-
     from gorilla_rag.pipeline import Pipeline
 
     questions = [f"{q} (variant {i})" for i in range(4) for q in QUESTIONS]  # unique: no query-cache hits
-    alone, threads = Pipeline(seed_index), torch.get_num_threads()
-    torch.set_num_threads(1)  # as the server does; two threads on a busy 2-core machine are 40 times slower
-    try:
-        expected = {q: alone.ask(q) for q in questions}
-    finally:
-        torch.set_num_threads(threads)
+    alone = Pipeline(seed_index)
+    expected = {q: alone.ask(q) for q in questions}
 
     async def run() -> tuple[list[httpx.Response], float, float]:
         async with httpx.AsyncClient(base_url=server.url, headers=AUTH, timeout=120) as client:

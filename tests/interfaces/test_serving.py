@@ -73,3 +73,13 @@ def test_the_cli_and_the_extension_hook_import_no_server_library():
             "print([m for m in ('fastapi', 'uvicorn', 'mcp', 'IPython', 'torch') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.slow
+def test_serve_without_an_index_says_so_in_one_line_before_binding(tmp_path):
+    from serverproc import server_env
+
+    result = subprocess.run([sys.executable, "-m", "gorilla_rag.cli", "serve", "--index", "missing", "--port", "9"],
+                            capture_output=True, text=True, env=server_env(tmp_path), timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "no index at" in result.stderr and "gorilla-rag index build" in result.stderr

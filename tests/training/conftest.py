@@ -14,7 +14,7 @@ import pytest
 
 from gorilla_rag.generation.prompt import SYSTEM_PROMPT, doc_json
 
-# (question, gold call): seed-corpus HuggingFace APIs the hybrid retriever ranks in its top 3 for the question.
+# (question, gold call) over seed-corpus HuggingFace APIs (for most, the retriever ranks the gold API in its top 3).
 QUESTIONS = [
     ("Translate this English paragraph into French.", "MarianMTModel.from_pretrained('Helsinki-NLP/opus-mt-en-fr')"),
     ("Summarize a long news article into a few sentences.",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from gorilla_rag.evaluation.questions import load_questions
-from gorilla_rag.generation.prompt import PROMPT_DOCS, parse_output
+from gorilla_rag.generation.extractive import ExtractiveGenerator
+from gorilla_rag.generation.prompt import PROMPT_DOCS, parse_output, prompt_docs
 from gorilla_rag.pipeline import Pipeline
-from gorilla_rag.retrieval import Filters
 from gorilla_rag.training.rat_data import (
     GoldPair,
     SftExample,
@@ -22,8 +22,18 @@ from gorilla_rag.verify import Verifier
 from .conftest import QUESTIONS, write_question_file
 
 
+class Recorder:
+    """Answers extractively and keeps the docs a model would have been shown."""
+
+    name = "recorder"
+
+    def generate(self, question, hits, feedback=None):
+        self.shown = prompt_docs(hits)
+        return ExtractiveGenerator().generate(question, hits)
+
+
 @pytest.mark.slow
-def test_examples_show_the_gold_doc_among_retrieved_distractors(seed_index, tmp_path):
+def test_examples_show_what_the_pipeline_shows_with_the_gold_doc_put_in(seed_index, tmp_path):
     questions = load_questions(write_question_file(tmp_path / "q.json", {d.api_call: d for d in seed_index.docs}))
     verifier = Verifier(seed_index.docs)
     pairs, skipped = gold_pairs(questions, verifier, "huggingface")
@@ -32,15 +42,23 @@ def test_examples_show_the_gold_doc_among_retrieved_distractors(seed_index, tmp_
     examples = build_examples(pairs, seed_index, source="huggingface", seed=3)
     irrelevant = [e for e in examples if not e.gold_id]
     assert len(irrelevant) == 1 and all(len(e.docs) == PROMPT_DOCS for e in examples)
+    recorder = Recorder()
+    pipeline = Pipeline(seed_index, generator=recorder)
+    retrieved_gold = 0
     for example, pair in zip(examples, pairs, strict=True):
-        keys = {verifier.key_of(d) for d in example.docs}
+        pipeline.ask(example.question, source="huggingface")
+        shown_keys = [verifier.key_of(d) for d in recorder.shown]
+        others = [d for d, key in zip(recorder.shown, shown_keys) if key != pair.key]
         assert all(d.source == "huggingface" for d in example.docs)
-        if example.gold_id:  # the retriever's own top 3, which hold the gold API: what the pipeline will show
-            assert pair.key in keys and parse_output(example.target).call == pair.gold.api_call
-            shown = Pipeline(seed_index).index.search(pair.question, k=5, filters=Filters.make("huggingface"))
-            assert [h.doc for h in shown[:PROMPT_DOCS]] == list(example.docs)
-        else:
-            assert pair.key not in keys and parse_output(example.target).call == ""
+        if not example.gold_id:  # no gold API among the docs; the answer is the explicit no-match
+            assert pair.key not in {verifier.key_of(d) for d in example.docs}
+            assert parse_output(example.target).call == "" and list(example.docs[:len(others)]) == others
+        elif pair.key in shown_keys:  # the retriever found it: exactly the pipeline's prompt
+            retrieved_gold += 1
+            assert list(example.docs) == recorder.shown
+        else:  # it did not: the gold doc put in among the pipeline's best other docs
+            assert pair.gold in example.docs and [d for d in example.docs if d != pair.gold] == others[:2]
+    assert retrieved_gold >= 6
     assert {e.question for e in irrelevant} != {e.question for e in build_examples(pairs, seed_index, seed=4)
                                                 if not e.gold_id}
 

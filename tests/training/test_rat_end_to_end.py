@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from generation.chat_server import ChatServer
 
 from gorilla_rag.generation import load_generator
 from gorilla_rag.generation.local_model import LocalModelGenerator
 from gorilla_rag.pipeline import Pipeline
 from gorilla_rag.training.lora import MANIFEST
 from gorilla_rag.training.rat_data import read_examples, score_examples
-from generation.chat_server import ChatServer
 
 from .conftest import QUESTIONS, run_cli
 
