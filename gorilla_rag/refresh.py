@@ -19,6 +19,7 @@ replace a link with a folder of their own, which detaches it until the next refr
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import time
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from gorilla_rag import settings
-from gorilla_rag.corpus.store import new_staging, read_corpus, swap_in, write_corpus
+from gorilla_rag.corpus.store import fingerprint, new_staging, read_corpus, swap_in, write_corpus
 from gorilla_rag.errors import CorpusError, GorillaError, IndexLoadError
 from gorilla_rag.scrapers import Progress, ScrapeError, ScrapeResult, get_scraper, no_progress
 from gorilla_rag.scrapers.config import config_path, enabled_sources, load_config
@@ -111,6 +112,8 @@ def refresh(sources: Sequence[str] | None = None, home: str | Path | None = None
             _clean_leftovers(where)
         started = time.perf_counter()
         old_docs = _read_current(where.active_corpus)
+        seconds = {"read": time.perf_counter() - started}
+        started = time.perf_counter()
         results: list[ScrapeResult] = []
         for name in dict.fromkeys(names):
             previous = {d.id: d for d in old_docs if d.source == name}
@@ -120,7 +123,7 @@ def refresh(sources: Sequence[str] | None = None, home: str | Path | None = None
         report = RefreshReport(
             [diff_docs(r.source, [d for d in old_docs if d.source == r.source], r.docs, r.origin) for r in results],
             [f"{r.source}: {w}" for r in results for w in r.warnings], dry_run,
-            seconds={"scrape": time.perf_counter() - started})
+            seconds={**seconds, "scrape": time.perf_counter() - started})
         if dry_run or (not any(d.any for d in report.diffs) and _serving(where)):
             return report
         generation = new_staging(where.indexes / REFRESH_DIR / "live")
@@ -140,9 +143,9 @@ def refresh(sources: Sequence[str] | None = None, home: str | Path | None = None
 def _write_generation(generation: Path, where: settings.Paths, results: list[ScrapeResult], report: RefreshReport,
                       stage: Callable[[str], None], show_progress: bool) -> Any:
     """Fill a generation folder: the corpus (other sources carried over) and its index, incrementally."""
+    from gorilla_rag.indexing import build_index
     from gorilla_rag.retrieval import Index
-    from gorilla_rag.retrieval.embedder import Embedder
-    from gorilla_rag.retrieval.incremental import update_index
+    from gorilla_rag.retrieval.incremental import UpdateStats, update_index
 
     started = time.perf_counter()
     if where.active_corpus.is_dir():
@@ -157,8 +160,16 @@ def _write_generation(generation: Path, where: settings.Paths, results: list[Scr
     except IndexLoadError as exc:
         report.warnings.append(f"index: the current one is unusable ({exc}); building a new one")
         previous = None
-    stats = update_index(docs, generation / "index", previous, corpus_path=where.active_corpus,
-                         embedder=Embedder(settings.embedder_name()), show_progress=show_progress)
+    if previous is not None:
+        stats = update_index(docs, generation / "index", previous, corpus_path=where.active_corpus,
+                             show_progress=show_progress)
+    else:  # the home's usual build (embedder, trained query encoder and re-scorer as `index build` picks them)
+        build_index(where.home, generation / "index", generation / "corpus", show_progress=show_progress)
+        manifest = generation / "index" / "index.json"  # not live yet: name the corpus path it will be served at
+        manifest.write_text(json.dumps({**json.loads(manifest.read_text(encoding="utf-8")),
+                                        "corpus": {"path": str(where.active_corpus), "fingerprint": fingerprint(docs)}},
+                                       indent=2) + "\n", encoding="utf-8")
+        stats = UpdateStats(len(docs), len(docs), 0, 0, 0, full=True)
     report.seconds["index"] = time.perf_counter() - started
     stage("index-staged")
     return stats

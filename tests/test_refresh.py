@@ -88,9 +88,12 @@ def test_update_index_embeds_only_changed_text_and_matches_a_full_build(tmp_path
     from gorilla_rag.retrieval import Index
     from gorilla_rag.retrieval.embedder import Embedder
     from gorilla_rag.retrieval.incremental import update_index
+    from gorilla_rag.retrieval.rerank import FEATURES, RERANKER_FILE, Reranker
 
     old_docs = seed_docs[:30]
     previous = Index.build(old_docs, tmp_path / "old", Embedder())
+    ones = np.ones(len(FEATURES))
+    Reranker(previous, ones, 0.0, 0 * ones, ones).save(previous.folder / RERANKER_FILE)  # a shipped re-scorer
     changed = [ApiDoc.from_dict({**d.to_dict(), "description": d.description + " Now faster.", "content_hash": ""})
                for d in old_docs[5:7]]
     metadata_only = ApiDoc.from_dict({**old_docs[8].to_dict(), "extra": {"sha": "new"}, "content_hash": ""})
@@ -99,6 +102,7 @@ def test_update_index_embeds_only_changed_text_and_matches_a_full_build(tmp_path
     assert (stats.count, stats.embedded, stats.reused, stats.removed, stats.full) == (27, 4, 23, 5, False)
     updated = Index.load(tmp_path / "new")
     assert updated.manifest["update"]["embedded"] == 4 and updated.manifest["fingerprint"] == fingerprint(new_docs)
+    assert updated.reranker is not None and updated.search("translate English to French", k=3, retriever="rerank")
     for position, d in enumerate(updated.docs[:25]):  # survivors keep their FAISS id (= position)
         if d.id in {x.id for x in old_docs[:25]}:
             assert previous.docs[position].id == d.id
@@ -106,7 +110,8 @@ def test_update_index_embeds_only_changed_text_and_matches_a_full_build(tmp_path
     order = [full.docs.index(next(x for x in full.docs if x.id == d.id)) for d in updated.docs]
     assert np.allclose(updated.dense.vectors_for(range(len(updated.docs))), full.dense.vectors_for(order), atol=1e-5)
     for question in ("translate English to French", "detect objects in a photo", "speech to text"):
-        assert [h.doc.id for h in updated.search(question, k=5)] == [h.doc.id for h in full.search(question, k=5)]
+        assert [h.doc.id for h in updated.search(question, k=5, retriever="hybrid")] == \
+            [h.doc.id for h in full.search(question, k=5, retriever="hybrid")]
 
 
 def serving(home):

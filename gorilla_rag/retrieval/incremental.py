@@ -8,12 +8,14 @@ one of those few moved tail docs (`UpdateStats.moved` counts them).
 
 Vectors are reused by dense text, not by content hash: a doc whose hash changed in a field the embedder does not
 read (say a HF model's `sha`) keeps its vector. BM25 is rebuilt (it is cheap); the folder written is a whole
-index in `Index.load`'s format, with the manifest keys of `Index.build` plus `update`.
+index in `Index.load`'s format, with the manifest keys of `Index.build` plus `update`; the embedders and a shipped
+re-scorer carry over from the previous index.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -23,8 +25,7 @@ import numpy as np
 from gorilla_rag.corpus.store import fingerprint
 from gorilla_rag.retrieval.bm25 import Bm25Retriever
 from gorilla_rag.retrieval.dense import DenseRetriever
-from gorilla_rag.retrieval.embedder import Embedder
-from gorilla_rag.retrieval.index import Index
+from gorilla_rag.retrieval.index import RERANKER_FILE, Index
 from gorilla_rag.retrieval.text import dense_text
 from gorilla_rag.types import ApiDoc
 
@@ -38,7 +39,7 @@ class UpdateStats:
     reused: int
     removed: int
     moved: int
-    full: bool  # no usable previous index: everything was embedded (Index.build)
+    full: bool  # no usable previous index: everything was embedded (a plain build)
 
 
 def stable_order(old: list[ApiDoc], new: list[ApiDoc]) -> tuple[list[ApiDoc], int]:
@@ -63,18 +64,14 @@ def stable_order(old: list[ApiDoc], new: list[ApiDoc]) -> tuple[list[ApiDoc], in
     return [d for d in slots if d is not None], moved
 
 
-def update_index(docs: list[ApiDoc], folder: str | Path, previous: Index | None = None,
-                 corpus_path: str | Path | None = None, embedder: Embedder | None = None,
+def update_index(docs: list[ApiDoc], folder: str | Path, previous: Index, corpus_path: str | Path | None = None,
                  show_progress: bool = False) -> UpdateStats:
     """Write an index of `docs` into `folder` (which must not exist yet), reusing `previous`'s vectors.
 
-    Without a previous index this is `Index.build` with `embedder` (default: all-MiniLM-L6-v2); with one, the
-    previous index's embedder is used. The caller swaps `folder` in.
+    The embedders (document and query side) and a shipped re-scorer carry over from `previous`. The caller swaps
+    `folder` in; without a previous index, build one with `Index.build` / `indexing.build_index`.
     """
     folder = Path(folder)
-    if previous is None:
-        Index.build(docs, folder, embedder, corpus_path=corpus_path, show_progress=show_progress)
-        return UpdateStats(len(docs), len(docs), 0, 0, 0, full=True)
     ordered, moved = stable_order(previous.docs, docs)
     old_position = {dense_text(d): i for i, d in enumerate(previous.docs)}
     texts = [dense_text(d) for d in ordered]
@@ -97,6 +94,8 @@ def update_index(docs: list[ApiDoc], folder: str | Path, previous: Index | None 
     with open(folder / "docs.jsonl", "w", encoding="utf-8") as handle:
         for doc in ordered:
             handle.write(json.dumps(doc.to_dict(), ensure_ascii=False) + "\n")
+    if (previous.folder / RERANKER_FILE).is_file():  # it scores retrieval features, not particular docs
+        shutil.copyfile(previous.folder / RERANKER_FILE, folder / RERANKER_FILE)
     stats = UpdateStats(len(ordered), len(fresh), len(reuse), len({d.id for d in previous.docs} - {d.id for d in docs}),
                         moved, full=False)
     from gorilla_rag import __version__

@@ -56,8 +56,13 @@ class Index:
         return self.verifier.key_of(doc) or doc.id
 
     def similarity(self, question: str, doc: ApiDoc) -> float:
-        """Cosine similarity of the question to one indexed doc (the abstention signal)."""
+        """Cosine similarity of the question to one indexed doc."""
         return self.dense.similarity(question, self._positions[doc.id])
+
+    def best_similarity(self, question: str, filters: Filters | None = None) -> float:
+        """Cosine similarity of the closest doc the filters allow: the abstention signal, whatever the ranker."""
+        found = self.dense.search(question, 1, filters.mask(self.docs) if filters else None)
+        return found[0][1] if found else -1.0
 
     # -- building -----------------------------------------------------------------------------------
     @classmethod

@@ -31,6 +31,11 @@ class Progress(Protocol):
         ...
 
 
+def no_progress(items: Iterable[T], desc: str, total: int | None = None) -> Iterable[T]:
+    """Shows nothing."""
+    return items
+
+
 class ScrapeError(GorillaError, RuntimeError):
     """A source that cannot be scraped as configured (unreachable, unreadable, empty); the message says where."""
 
@@ -51,7 +56,7 @@ class Scraper(Protocol):
 
     source: str
 
-    def scrape(self, previous: Mapping[str, ApiDoc] | None = None, progress: Progress | None = None) -> ScrapeResult:
+    def scrape(self, previous: Mapping[str, ApiDoc] | None = None, progress: Progress = no_progress) -> ScrapeResult:
         ...
 
 
@@ -64,8 +69,3 @@ def get_scraper(name: str, options: Mapping[str, Any], location: str | None = No
         raise ValueError(f"no scraper for source {name!r}: choose one of {', '.join(SCRAPERS)}")
     module, _, cls = SCRAPERS[name].partition(":")
     return getattr(importlib.import_module(module), cls)(dict(options), location)
-
-
-def no_progress(items: Iterable[T], desc: str, total: int | None = None) -> Iterable[T]:
-    """Shows nothing."""
-    return items

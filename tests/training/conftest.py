@@ -74,19 +74,21 @@ def run_cli(*args: str) -> str:
     return out.getvalue()
 
 
-@pytest.fixture(scope="session")
+@contextlib.contextmanager
 def one_thread():
     """Training a tiny model is faster on one thread than on CPU cores that other work shares."""
     import torch
 
     before = torch.get_num_threads()
     torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="session")
-def rat_run(tmp_path_factory, seed_index, one_thread) -> RatRun:
+def rat_run(tmp_path_factory, seed_index) -> RatRun:
     from gorilla_rag.generation.local_model import LocalModelGenerator
     from gorilla_rag.training.rat_data import examples_from_questions, score_examples
     from gorilla_rag.training.tiny import build_tiny_model
@@ -96,10 +98,11 @@ def rat_run(tmp_path_factory, seed_index, one_thread) -> RatRun:
     texts = [SYSTEM_PROMPT, *(doc_json(d) for d in seed_index.docs), questions.read_text()]
     base = build_tiny_model(folder / "base", texts)
     examples, _ = examples_from_questions([questions], seed_index, "huggingface")
-    before = score_examples(LocalModelGenerator(str(base), max_new_tokens=48).complete, examples)
-    started = time.perf_counter()
     output = folder / "gorilla-tiny"
-    summary = json.loads(run_cli("train", "rat", "--base", str(base), "--output", str(output), "--questions",
-                                 str(questions), "--hub", "huggingface", "--index", str(seed_index.folder),
-                                 "--holdout", "0", "--json", *TINY_RECIPE))
+    with one_thread():
+        before = score_examples(LocalModelGenerator(str(base), max_new_tokens=48).complete, examples)
+        started = time.perf_counter()
+        summary = json.loads(run_cli("train", "rat", "--base", str(base), "--output", str(output), "--questions",
+                                     str(questions), "--hub", "huggingface", "--index", str(seed_index.folder),
+                                     "--holdout", "0", "--json", *TINY_RECIPE))
     return RatRun(questions, base, output, summary, time.perf_counter() - started, before)

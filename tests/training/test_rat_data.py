@@ -43,7 +43,7 @@ def test_examples_show_what_the_pipeline_shows_with_the_gold_doc_put_in(seed_ind
     irrelevant = [e for e in examples if not e.gold_id]
     assert len(irrelevant) == 1 and all(len(e.docs) == PROMPT_DOCS for e in examples)
     recorder = Recorder()
-    pipeline = Pipeline(seed_index, generator=recorder)
+    pipeline = Pipeline(seed_index, generator=recorder, min_similarity=0)
     retrieved_gold = 0
     for example, pair in zip(examples, pairs, strict=True):
         pipeline.ask(example.question, source="huggingface")
