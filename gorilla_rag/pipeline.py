@@ -69,6 +69,9 @@ class Pipeline:
             return Answer(question, "no_match", "", "", None, None, tuple(hits), explanation=reason)
         only = filters.sources[0] if len(filters.sources) == 1 else None
         generated = self.generator.generate(question, hits)
+        if not generated.call and self._abstains(generated):
+            return Answer(question, "no_match", "", "", None, None, tuple(hits),
+                          generated.explanation or "the model found no matching API", generated.raw)
         verification = self._verify(generated, only)
         for _ in range(self.retries):
             if verification.status == "verified":
@@ -92,6 +95,13 @@ class Pipeline:
             if verification.status == "verified":
                 return verification
         return self.verifier.verify(generated.raw or generated.call, source=only)
+
+    @staticmethod
+    def _abstains(generated: GeneratedCall) -> bool:
+        """The generator said, in Gorilla's format, that no documented API fits (RAT irrelevance answers)."""
+        from gorilla_rag.generation.prompt import states_no_api
+
+        return bool(generated.raw) and states_no_api(generated.raw)
 
     def _too_far(self, question: str, filters) -> bool:  # noqa: ANN001
         """Nothing in the (allowed) corpus is close enough to the question: abstain."""

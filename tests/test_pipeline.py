@@ -96,3 +96,9 @@ def test_failed_call_gets_one_retry_with_the_finding(seed_index):
     assert answer.status == "verified" and answer.api.source == "torchhub"
     assert generator.feedback[0] is None and "resnet5000" in generator.feedback[1]
     assert "did you mean torchhub:pytorch/vision:resnet50" in generator.feedback[1]
+
+
+def test_a_models_explicit_no_match_is_respected(seed_index):
+    said_none = FixedGenerator("<<<api_call>>>: None\n<<<explanation>>>: nothing here books flights")
+    answer = Pipeline(seed_index, generator=said_none, min_similarity=0).ask("classify images of cats")
+    assert answer.status == "no_match" and "books flights" in answer.raw_output and answer.api is None

@@ -83,9 +83,11 @@ def adapter_base(adapter: str | Path) -> str:
     return str(candidate) if candidate.is_dir() else base
 
 
-def load_model(spec: str, device: str | None = None, dtype: str | None = None, quantize: str | None = None,
-               merge_adapter: bool = True) -> tuple[Any, Any]:
-    """(model, tokenizer) from a folder, hub id or adapter folder, on `device`, in eval mode."""
+def load_model(spec: str, device: str | None = None, dtype: str | None = None,
+               quantize: str | None = None) -> tuple[Any, Any]:
+    """(model, tokenizer) from a folder, hub id or adapter folder (merged into its base unless quantized), on
+    `device`, in eval mode."""
+    import transformers
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     kind, location = model_location(spec)
@@ -95,9 +97,12 @@ def load_model(spec: str, device: str | None = None, dtype: str | None = None, q
     if kind == "adapter" and Path(base).is_absolute() and not Path(base).is_dir():
         raise GeneratorError(f"adapter {location} was trained on {base}, which is not there any more")
     device = resolve_device(device)
-    options: dict[str, Any] = {"dtype": resolve_dtype(dtype, device)}
+    torch_dtype = resolve_dtype(dtype, device)
+    # transformers 4.56 renamed torch_dtype to dtype (the old name warns from then on)
+    old = tuple(int(p) for p in transformers.__version__.split(".")[:2]) < (4, 56)
+    options: dict[str, Any] = {"torch_dtype" if old else "dtype": torch_dtype}
     if quantize:
-        options["quantization_config"] = _quantization(quantize, device, options["dtype"])
+        options["quantization_config"] = _quantization(quantize, device, torch_dtype)
         options["device_map"] = {"": 0}
     try:
         tokenizer_from = location if Path(location, "tokenizer_config.json").is_file() else base
@@ -107,7 +112,7 @@ def load_model(spec: str, device: str | None = None, dtype: str | None = None, q
             from peft import PeftModel
 
             model = PeftModel.from_pretrained(model, location)
-            if merge_adapter and not quantize:
+            if not quantize:
                 model = model.merge_and_unload()
     except ImportError as exc:
         raise GeneratorError(f"{exc}; install the extras: pip install 'gorilla-rag[llm,train]'") from exc

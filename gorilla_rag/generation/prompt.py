@@ -129,6 +129,14 @@ def _first_call(text: str) -> str:
     return chosen.text if chosen else ""
 
 
+def states_no_api(text: str) -> bool:
+    """True when the output is the explicit "no matching API" answer (its api_call field is None/empty)."""
+    from gorilla_rag.verify.views import gorilla_v0_fields, gorilla_v1_fields
+
+    fields = gorilla_v1_fields(text.strip()) or gorilla_v0_fields(text.strip())
+    return bool(fields) and "api_call" in fields and fields["api_call"].strip().strip("`'\".").lower() in _NO_CALL
+
+
 def parse_output(text: str) -> GeneratedCall:
     """Read a model's answer: Gorilla v1 fields, v0 dict-like text, markdown blocks or plain code.
 

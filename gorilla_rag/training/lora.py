@@ -142,8 +142,7 @@ def train_lora(examples: Sequence[SftExample], base: str, output: str | Path,
     torch.manual_seed(settings.seed)
     base = str(Path(base).expanduser().resolve()) if Path(base).expanduser().is_dir() else base
     device = resolve_device(settings.device)
-    model, tokenizer = load_model(base, device, _training_dtype(settings.dtype, device), settings.quantize,
-                                  merge_adapter=True)
+    model, tokenizer = load_model(base, device, _training_dtype(settings.dtype, device), settings.quantize)
     rows = [row for e in examples if (row := tokenize(tokenizer, e, settings.max_length)) is not None]
     if not rows:
         raise ValueError(f"no example fits in max_length={settings.max_length} tokens: raise --max-length")
