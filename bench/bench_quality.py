@@ -108,7 +108,8 @@ Machine: {machine()}. Held-out = the {sum(n.values())} APIBench questions never 
 question text: HF {n['huggingface']}, TorchHub {n['torchhub']} from the train file, TF Hub {n['tfhub']}).
 Cells: strict@1 / recall@5 (distinct APIs) / official accuracy. `-base`: questions read by the untrained MiniLM;
 otherwise by the fine-tuned query encoder (`{index.manifest['embedder'].get('query_encoder')}`). `rerank`: the
-learned re-scorer over the fused candidates.
+learned re-scorer over the fused candidates. Latency is the warm `ask` p50 of the run; compare it only across
+rows measured on an otherwise idle machine (the foundation section has latencies measured that way).
 
 {table(["config", "HuggingFace", "TorchHub", "TF Hub", "strict@1 micro", "in-scope abstained", "out-of-scope abstained", "ask p50 ms"], rows)}
 
