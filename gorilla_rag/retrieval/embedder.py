@@ -59,8 +59,13 @@ class Embedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
+INT8_SUFFIX = ":int8"  # "<model>:int8": int8 dynamic quantisation of the Linear layers, for query encoders
+
+
 @lru_cache(maxsize=4)
 def _load(name: str, device: str | None):  # noqa: ANN202
+    if name.endswith(INT8_SUFFIX):
+        return _quantized(_load(name.removesuffix(INT8_SUFFIX), device))
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
@@ -73,3 +78,18 @@ def _load(name: str, device: str | None):  # noqa: ANN202
         return SentenceTransformer(path, device=device or "cpu")
     except (OSError, ValueError) as exc:
         raise EmbedderError(f"cannot load embedder {name!r} from {path}: {exc}") from exc
+
+
+def _quantized(model):  # noqa: ANN001, ANN202
+    """An int8 copy for CPU queries: ~1.9x faster hybrid search here, -1.2 pts held-out r@1 (docs/benchmarks.md).
+
+    Meant for the query side only: documents keep their fp32 vectors, so quantisation error is paid once.
+    """
+    import copy
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():  # torch.ao's eager quantisation is deprecated in favour of torchao
+        warnings.simplefilter("ignore")
+        return torch.ao.quantization.quantize_dynamic(copy.deepcopy(model), {torch.nn.Linear}, dtype=torch.qint8)

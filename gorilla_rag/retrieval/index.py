@@ -42,6 +42,7 @@ class Index:
         self.reranker = None  # a learned re-scorer (rerank.Reranker) when the folder holds one
         self._positions = {doc.id: i for i, doc in enumerate(docs)}
         self._verifier = None
+        self._masks: dict[Filters, object] = {}
 
     @property
     def verifier(self):  # noqa: ANN201 - a gorilla_rag.verify.Verifier over this index's docs, made on first use
@@ -61,8 +62,18 @@ class Index:
 
     def best_similarity(self, question: str, filters: Filters | None = None) -> float:
         """Cosine similarity of the closest doc the filters allow: the abstention signal, whatever the ranker."""
-        found = self.dense.search(question, 1, filters.mask(self.docs) if filters else None)
+        found = self.dense.search(question, 1, self.mask(filters))
         return found[0][1] if found else -1.0
+
+    def mask(self, filters: Filters | None):  # noqa: ANN201 - np.ndarray | None
+        """The docs `filters` allow, as a boolean mask (None: all); cached, since a few filters recur."""
+        if filters is None or filters.empty:
+            return None
+        if filters not in self._masks:
+            if len(self._masks) >= 256:
+                self._masks.pop(next(iter(self._masks)))
+            self._masks[filters] = filters.mask(self.docs)
+        return self._masks[filters]
 
     # -- building -----------------------------------------------------------------------------------
     @classmethod
@@ -167,7 +178,7 @@ class Index:
         With `distinct`, records of one API (the same call under several names, hub.load vs hub.KerasLayer of
         one handle) count once: each API is represented by its best-ranked record, so k hits are k APIs.
         """
-        mask = filters.mask(self.docs) if filters else None
+        mask = self.mask(filters)
         engine = self.retriever(retriever or self.default_retriever)
         depth = max(k * 8, 50) if distinct else k
         if isinstance(engine, HybridRetriever):

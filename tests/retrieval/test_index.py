@@ -91,3 +91,15 @@ def test_interrupted_build_keeps_the_old_index(seed_index, seed_docs, tmp_path, 
         Index.build(seed_docs, folder)
     assert len(Index.load(folder).docs) == 10
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".idx.v")] == [folder.resolve().name]
+
+
+def test_int8_query_encoder_is_close_to_fp32_and_recorded(seed_docs, tmp_path):
+    import numpy as np
+
+    questions = ["translate English text into French", "find people in a street photo"]
+    fp32 = Embedder().embed(questions)
+    int8 = Embedder("all-MiniLM-L6-v2:int8").embed(questions)
+    assert int8.shape == fp32.shape and (np.sum(fp32 * int8, axis=1) > 0.9).all()
+    index = Index.build(seed_docs[:12], tmp_path / "q8", query_embedder=Embedder("all-MiniLM-L6-v2:int8"))
+    assert Index.load(index.folder).manifest["embedder"]["query_encoder"] == "all-MiniLM-L6-v2:int8"
+    assert Index.load(index.folder).search(questions[0], k=3)
