@@ -80,10 +80,6 @@ class DenseRetriever:
         """The stored unit vectors of the docs at these positions, float32 (len(positions), dimension)."""
         return self._index.reconstruct_batch(np.asarray(positions, dtype=np.int64)).reshape(-1, self.dimension)
 
-    def similarity(self, question: str, position: int) -> float:
-        """Cosine similarity between the question and the doc at `position`."""
-        return float(self._index.reconstruct(int(position)) @ self.query_vector(question))
-
     def search(self, question: str, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
         """The k nearest (doc position, cosine) pairs among docs allowed by `mask`, best first."""
         return self.search_vector(self.query_vector(question), k, mask)

@@ -40,7 +40,6 @@ class Index:
         self.dense = dense
         self.hybrid = HybridRetriever([bm25, dense])
         self.reranker = None  # a learned re-scorer (rerank.Reranker) when the folder holds one
-        self._positions = {doc.id: i for i, doc in enumerate(docs)}
         self._verifier = None
         self._masks: dict[Filters, object] = {}
 
@@ -55,10 +54,6 @@ class Index:
     def api_key(self, doc: ApiDoc) -> str:
         """What makes a doc that API (the verifier's identity); records of one API share it."""
         return self.verifier.key_of(doc) or doc.id
-
-    def similarity(self, question: str, doc: ApiDoc) -> float:
-        """Cosine similarity of the question to one indexed doc."""
-        return self.dense.similarity(question, self._positions[doc.id])
 
     def best_similarity(self, question: str, filters: Filters | None = None) -> float:
         """Cosine similarity of the closest doc the filters allow: the abstention signal, whatever the ranker."""

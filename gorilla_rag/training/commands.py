@@ -56,6 +56,6 @@ def add_commands(sub, groups, command) -> None:  # noqa: ANN001
     p.add_argument("--apibench", help="APIBench folder (default: $GORILLA_RAG_APIBENCH or ../shared/apibench)")
     p.add_argument("--name", default="apibench-retriever", help="model name under <home>/models/")
     p.add_argument("--base", default="all-MiniLM-L6-v2", help="model to start from")
-    p.add_argument("--index", help="index to mine hard negatives from (default: the home's)")
+    p.add_argument("--index", help="index whose document vectors to train against (default: the home's)")
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--batch-size", type=int, default=32)

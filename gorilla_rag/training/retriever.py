@@ -107,8 +107,9 @@ def write_card(out: Path, info: dict) -> None:
 
 def train_retriever(index, apibench: Path, out: Path, base: str = "all-MiniLM-L6-v2", epochs: int = 2,  # noqa: ANN001
                     batch_size: int = 32, held_out_percent: int | None = None, progress: bool = True) -> dict:
-    """The whole recipe: APIBench pairs (held-out part excluded), hard negatives from `index`, pseudo-queries
-    for every distinct API, training, and a card recording it all. Returns the card."""
+    """The whole recipe: APIBench pairs (held-out part excluded) plus a pseudo-query for every distinct API,
+    trained against the document vectors of `index` (all of them negatives), and a card recording it all.
+    Returns the card."""
     from gorilla_rag.retrieval.embedder import resolve_model_path
     from gorilla_rag.training.pairs import HELD_OUT_PERCENT, load_pairs, split_pairs
 
