@@ -10,9 +10,11 @@ from gorilla_rag.generation import DEFAULT_GENERATOR, Generator, load_generator
 from gorilla_rag.types import Answer, GeneratedCall, Hit, Verification
 
 MAX_QUESTION_CHARS = 4000
-# Abstain when the best candidate's cosine similarity to the question is below this: calibrated by
-# bench/bench_abstention.py (85.4% of out-of-scope requests abstained, 2.1% of in-scope; docs/benchmarks.md).
+# Abstain when the closest doc's cosine similarity to the question is below this, or, when the index has a
+# trained question memory, when neither the closest doc nor the closest remembered question reaches the second
+# value. Both calibrated by bench/bench_abstention.py (docs/benchmarks.md).
 DEFAULT_MIN_SIMILARITY = 0.25
+DEFAULT_MIN_SIMILARITY_WITH_MEMORY = 0.45
 
 
 def check_question(question: object) -> str:
@@ -31,7 +33,7 @@ class Pipeline:
     """Answers questions with verified API calls from one index."""
 
     def __init__(self, index, generator: Generator | None = None, k: int = 5, retriever: str | None = None,  # noqa: ANN001
-                 allow_unverified: bool = False, min_similarity: float = DEFAULT_MIN_SIMILARITY,
+                 allow_unverified: bool = False, min_similarity: float | None = None,
                  retries: int = 1, constraints_from_question: bool = True) -> None:
         self.index = index
         self.generator = generator or load_generator(DEFAULT_GENERATOR)
@@ -39,6 +41,8 @@ class Pipeline:
         self.k = k
         self.retriever = retriever or index.default_retriever
         self.allow_unverified = allow_unverified
+        if min_similarity is None:  # the calibrated default for the signal this index gives
+            min_similarity = DEFAULT_MIN_SIMILARITY_WITH_MEMORY if index.has_memory else DEFAULT_MIN_SIMILARITY
         self.min_similarity = min_similarity
         self.retries = retries
         self.constraints_from_question = constraints_from_question

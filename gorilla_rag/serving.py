@@ -49,13 +49,19 @@ class BatchingEmbedder:
         self._queue.put((texts[0], future))
         return future.result()
 
+    def embed_one(self, text: str) -> Any:
+        return self.embed([text])[0]
+
     def _work(self) -> None:
         while True:
             batch = [self._queue.get()]
             while len(batch) < self.max_batch and not self._queue.empty():
                 batch.append(self._queue.get())
             try:
-                vectors = self.inner.embed([text for text, _ in batch])
+                if len(batch) == 1 and hasattr(self.inner, "embed_one"):  # an idle server: the single-text path
+                    vectors = self.inner.embed_one(batch[0][0])[None, :]
+                else:
+                    vectors = self.inner.embed([text for text, _ in batch])
             except BaseException as exc:  # noqa: BLE001 - handed to the waiting request threads
                 for _, future in batch:
                     future.set_exception(exc)

@@ -18,12 +18,18 @@ def cmd_eval_apibench(args: argparse.Namespace) -> int:
     from gorilla_rag.retrieval import canonical_source
 
     hub = canonical_source(args.hub)
-    questions = load_questions(args.questions)[: args.limit or None]
+    questions = load_questions(args.questions)
+    if args.split != "all":  # the fixed split training uses: numbers on trained-on questions are not results
+        from gorilla_rag.training.pairs import is_held_out
+
+        questions = [q for q in questions if is_held_out(q.text) == (args.split == "held-out")]
+    questions = questions[: args.limit or None]
     index = open_index(args.home, args.index)
     retriever = apply_config(index, args.config) if args.config else args.retriever
     pipeline = Pipeline(index, load_generator(args.generator), retriever=retriever)
     report, texts = evaluate_pipeline(pipeline, questions, hub, progress=not args.json)
-    report.update({"hub": hub, "config": args.config or pipeline.retriever, "generator": args.generator})
+    report.update({"hub": hub, "config": args.config or pipeline.retriever, "generator": args.generator,
+                   "split": args.split})
     if args.responses_out:
         write_responses(args.responses_out, texts)
         print(f"wrote {len(texts)} responses to {args.responses_out}", file=sys.stderr)
@@ -76,6 +82,8 @@ def add_commands(sub, groups, command) -> None:  # noqa: ANN001
     p.add_argument("--config", choices=CONFIGS, help="retrieval stack to evaluate (overrides --retriever)")
     p.add_argument("--generator", default="extractive")
     p.add_argument("--index", help="index name or folder")
+    p.add_argument("--split", choices=["all", "held-out", "train"], default="all",
+                   help="only the questions of this side of the fixed 30%% held-out split (see `train`)")
     p.add_argument("--limit", type=int, help="only the first N questions")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p = command("responses", cmd_eval_responses, parent=evaluate)

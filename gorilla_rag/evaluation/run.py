@@ -33,7 +33,10 @@ def official_records(docs: list[ApiDoc], hub: str) -> list[dict]:
 def score_texts(verifier, questions: list[Question], texts: dict[int, str], docs: list[ApiDoc], hub: str) -> dict:  # noqa: ANN001
     """Strict and official metrics for response texts keyed by question id."""
     judgements = [judge(verifier, q, texts.get(q.question_id), hub) for q in questions]
-    responses = [{"question_id": qid, "text": text} for qid, text in sorted(texts.items())]
+    # the official scripts pair a response with the question at line `question_id` of the list they are given:
+    # number by position, so a subset of a file (a split, a limit) pairs correctly
+    responses = [{"question_id": position, "text": texts[q.question_id]}
+                 for position, q in enumerate(questions, start=1) if q.question_id in texts]
     official = official_score([q.record for q in questions], responses, official_records(docs, hub), hub)
     return {"strict": strict_metrics(judgements), "apibench_official": official}
 

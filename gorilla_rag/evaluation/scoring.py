@@ -62,7 +62,8 @@ def recall_at(ranked_keys: list[list[str | None]], gold: list[str | None], ks: t
 def format_report(report: dict) -> str:
     """A readable table of a report dict (what --json prints)."""
     strict, official = report["strict"], report.get("apibench_official", {})
-    lines = [f"questions: {strict['n']}",
+    split = f" ({report['split']} split)" if report.get("split", "all") != "all" else ""
+    lines = [f"questions: {strict['n']}{split}",
              "",
              f"{'metric':<28}{'value':>8}",
              f"{'strict accuracy':<28}{strict['accuracy']:>8.1%}",

@@ -56,9 +56,19 @@ class Index:
         return self.verifier.key_of(doc) or doc.id
 
     def best_similarity(self, question: str, filters: Filters | None = None) -> float:
-        """Cosine similarity of the closest doc the filters allow: the abstention signal, whatever the ranker."""
-        found = self.dense.search(question, 1, self.mask(filters))
-        return found[0][1] if found else -1.0
+        """How close the nearest thing this index knows is, the abstention signal whatever the ranker: the cosine
+        of the closest doc the filters allow or, with a trained memory, of the closest remembered question."""
+        mask = self.mask(filters)
+        found = self.dense.search(question, 1, mask)
+        best = found[0][1] if found else -1.0
+        if self.has_memory:
+            best = max(best, self.reranker.closest_question(self.dense.query_vector(question), mask))
+        return best
+
+    @property
+    def has_memory(self) -> bool:
+        """Whether a trained re-scorer with remembered training questions is attached."""
+        return self.reranker is not None and len(self.reranker.memory) > 0
 
     def mask(self, filters: Filters | None):  # noqa: ANN201 - np.ndarray | None
         """The docs `filters` allow, as a boolean mask (None: all); cached, since a few filters recur."""

@@ -1,7 +1,10 @@
-"""A learned re-scorer over the fused candidates: logistic regression on cheap per-candidate features.
+"""A learned re-scorer over the fused candidates: a listwise linear model on cheap per-candidate features.
 
-A cross-encoder over 10 candidates costs ~0.4 s per question on 2 CPU cores; these features cost microseconds,
-because they reuse what retrieval already computed (the query vector, the BM25 score of every doc).
+Features reuse what retrieval already computed (the query vector, every doc's BM25 score) plus the votes of
+the question memory (retrieval/memory.py): the training questions nearest to this one, their APIs, their
+domains. Every feature also has a per-hub copy (zero outside that hub), so one model can learn that TF Hub
+questions follow the memory's prior closely while HuggingFace questions mostly ask about unseen APIs.
+A cross-encoder over 10 candidates costs ~0.4 s per question on 2 CPU cores; these cost well under 1 ms.
 """
 
 from __future__ import annotations
@@ -11,60 +14,107 @@ from pathlib import Path
 
 import numpy as np
 
-from gorilla_rag.retrieval.text import tokenize
+from gorilla_rag.retrieval.memory import QuestionMemory
 
-FEATURES = ("dense_cos", "dense_gap", "dense_rrank", "bm25_norm", "bm25_rrank", "bm25_log", "name_overlap", "rrf")
+BASE_FEATURES = ("dense_cos", "dense_gap", "bm25_norm", "bm25_log", "memory_prior", "memory_votes",
+                 "memory_votes_gap", "memory_best", "memory_domain")
+HUB_BLOCKS = ("huggingface", "torchhub", "tfhub")
+FEATURES = BASE_FEATURES + tuple(f"{hub}:{name}" for hub in HUB_BLOCKS for name in BASE_FEATURES)
 RERANKER_FILE = "reranker.json"
+MEMORY_CANDIDATES = 10  # the APIs with the most memory votes join the candidates even if neither ranker found them
+_NO_VOTES = 1e-4
 
 
 class Reranker:
-    """Scores the union of the BM25 and dense top-`depth` candidates; a drop-in retriever (`search`)."""
+    """Scores the union of the BM25 and dense top-`depth` candidates and the memory's favourite APIs;
+    a drop-in retriever (`search`)."""
 
     name = "rerank"
 
     def __init__(self, index, weights: np.ndarray, bias: float, mean: np.ndarray, scale: np.ndarray,  # noqa: ANN001
-                 depth: int = 30) -> None:
+                 depth: int = 30, memory: QuestionMemory | None = None) -> None:
         self.index = index
         self.weights, self.bias, self.mean, self.scale = weights, bias, mean, scale
         self.depth = depth
-        self._name_tokens: dict[int, set[str]] = {}
+        self.memory = memory if memory is not None else QuestionMemory(np.zeros((0, index.dense.dimension)), [], [])
+        self._layout: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]] | None = None
 
-    def candidates(self, question: str, mask: np.ndarray | None, query: np.ndarray | None = None
-                   ) -> tuple[list[int], np.ndarray]:
-        """Candidate positions and their feature matrix (len(candidates), len(FEATURES)).
+    def _doc_layout(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
+        """Per doc position: API group id (records of one API share it), memory key id (-1: no question in
+        memory), memory domain id (-1), hub block (-1); per memory key: its doc positions. Computed once."""
+        if self._layout is None:
+            docs, memory = self.index.docs, self.memory
+            api_keys = [self.index.api_key(d) for d in docs]
+            groups = {key: i for i, key in enumerate(dict.fromkeys(api_keys))}
+            group_ids = np.array([groups[k] for k in api_keys], dtype=np.int64)
+            key_ids = np.array([memory.key_ids.get(k, -1) for k in api_keys], dtype=np.int64)
+            domain_ids = np.array([memory.domain_ids.get(d.domain, -1) for d in docs], dtype=np.int64)
+            hubs = np.array([HUB_BLOCKS.index(d.source) if d.source in HUB_BLOCKS else -1 for d in docs])
+            positions = [np.flatnonzero(key_ids == k) for k in range(len(memory.keys))]
+            self._layout = group_ids, key_ids, domain_ids, hubs, positions
+        return self._layout
 
-        `query`: the question's vector when already computed (training encodes all questions in one batch).
+    def _allowed_keys(self, mask: np.ndarray | None) -> np.ndarray | None:
+        """The memory keys with at least one doc that `mask` allows (None: all)."""
+        if mask is None:
+            return None
+        key_ids = self._doc_layout()[1]
+        allowed = np.zeros(len(self.memory.keys), dtype=bool)
+        allowed[key_ids[mask & (key_ids >= 0)]] = True
+        return allowed
+
+    def closest_question(self, query: np.ndarray, mask: np.ndarray | None = None) -> float:
+        """Cosine of the remembered training question nearest to `query` among the APIs `mask` allows (-1: none)."""
+        if not len(self.memory):
+            return -1.0
+        return float(self.memory.votes(query, self._allowed_keys(mask)).best.max(initial=-1.0))
+
+    def candidates(self, question: str, mask: np.ndarray | None, query: np.ndarray | None = None,
+                   exclude: int | None = None) -> tuple[list[int], np.ndarray]:
+        """Candidate APIs, each as its best-matching record's position, and their features
+        (len(candidates), len(FEATURES)); an API's features pool (max) over its candidate records.
+
+        `query`: the question's vector when already computed; `exclude`: a memory entry to leave out (training).
         """
         from gorilla_rag.retrieval.bm25 import top_k
 
+        group_ids, key_ids, domain_ids, hubs, key_positions = self._doc_layout()
         bm25_all = self.index.bm25.scores(question)
-        bm25_top = top_k(bm25_all, self.depth, mask)
         if query is None:
             query = self.index.dense.query_vector(question)
-        dense_top = self.index.dense.search_vector(query, self.depth, mask)
-        positions = list(dict.fromkeys([p for p, _ in dense_top] + [p for p, _ in bm25_top]))
-        if not positions:
+        votes = self.memory.votes(query, self._allowed_keys(mask), exclude)
+        favourites = [k for k in np.argsort(-votes.mass)[:MEMORY_CANDIDATES] if votes.mass[k] > 0]
+        found = [p for p, _ in self.index.dense.search_vector(query, self.depth, mask)]
+        found += [p for p, _ in top_k(bm25_all, self.depth, mask)]
+        for k in favourites:
+            found += [int(p) for p in key_positions[k] if mask is None or mask[p]]
+        if not found:
             return [], np.zeros((0, len(FEATURES)))
-        cos = self.index.dense.vectors_for(positions) @ query
-        dense_rank = {p: r for r, (p, _) in enumerate(dense_top, start=1)}
-        bm25_rank = {p: r for r, (p, _) in enumerate(bm25_top, start=1)}
-        best_bm25 = max(float(bm25_all.max()), 1e-6)
-        words = set(tokenize(question))
-        rows = []
-        for p, c in zip(positions, cos):
-            dr, br = dense_rank.get(p, self.depth * 2), bm25_rank.get(p, self.depth * 2)
-            bm = float(bm25_all[p])
-            rows.append([c, c - cos.max(), 1 / dr, bm / best_bm25, 1 / br, np.log1p(bm), self._overlap(p, words),
-                         1 / (60 + dr) + 1 / (60 + br)])
-        return positions, np.array(rows, dtype=np.float64)
-
-    def _overlap(self, position: int, words: set[str]) -> float:
-        """Share of the API's name tokens (e.g. 'bert', 'base', 'ner') that the question mentions."""
-        if position not in self._name_tokens:
-            doc = self.index.docs[position]
-            self._name_tokens[position] = set(tokenize(doc.api_name.replace("/", " ")))
-        name = self._name_tokens[position]
-        return len(name & words) / len(name) if name else 0.0
+        where = np.array(list(dict.fromkeys(found)))
+        cos = self.index.dense.vectors_for(where) @ query
+        bm = np.maximum(bm25_all[where], 0.0)
+        _, first, api = np.unique(group_ids[where], return_index=True, return_inverse=True)
+        n = len(first)
+        best_cos, best_bm, domain_share = np.full(n, -2.0), np.zeros(n), np.zeros(n)
+        np.maximum.at(best_cos, api, cos)
+        np.maximum.at(best_bm, api, bm)
+        domains = domain_ids[where]
+        if len(votes.domain_share):
+            np.maximum.at(domain_share, api, np.where(domains >= 0, votes.domain_share[domains], 0.0))
+        # the API's representative: its record closest to the question
+        order = np.lexsort((-cos, api))
+        representative = where[order[np.r_[0, np.flatnonzero(np.diff(api[order])) + 1]]]
+        keys = key_ids[where[first]]  # -1 (no question in memory) reads the appended 0 below
+        mass, count, best = (np.append(v, 0.0)[keys] for v in (votes.mass, votes.count, votes.best))
+        top_mass = float(votes.mass.max(initial=0.0))
+        base = np.column_stack([
+            best_cos, best_cos - best_cos.max(), best_bm / max(float(best_bm.max()), 1e-6), np.log1p(best_bm),
+            np.log1p(count), np.log(mass + _NO_VOTES), np.log(mass + _NO_VOTES) - np.log(top_mass + _NO_VOTES),
+            best, domain_share,
+        ])
+        hub = hubs[where[first]]
+        blocks = [base] + [base * (hub == b)[:, None] for b in range(len(HUB_BLOCKS))]
+        return [int(p) for p in representative], np.hstack(blocks).astype(np.float64)
 
     def score(self, features: np.ndarray) -> np.ndarray:
         return ((features - self.mean) / self.scale) @ self.weights + self.bias
@@ -80,7 +130,8 @@ class Reranker:
     # -- persistence and training ---------------------------------------------------------------------------
     def to_dict(self) -> dict:
         return {"features": list(FEATURES), "weights": self.weights.tolist(), "bias": self.bias,
-                "mean": self.mean.tolist(), "scale": self.scale.tolist(), "depth": self.depth}
+                "mean": self.mean.tolist(), "scale": self.scale.tolist(), "depth": self.depth,
+                "memory": self.memory.to_dict()}
 
     def save(self, path: Path, info: dict | None = None) -> None:
         path.write_text(json.dumps({**self.to_dict(), **(info or {})}, indent=2) + "\n", encoding="utf-8")
@@ -89,28 +140,39 @@ class Reranker:
     def load(cls, index, path: Path) -> Reranker:  # noqa: ANN001
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         if data.get("features") != list(FEATURES):
-            raise ValueError(f"{path}: reranker features {data.get('features')} differ from this version's "
-                             f"{list(FEATURES)}; retrain it with `gorilla-rag train reranker`")
+            raise ValueError(f"{path}: the re-scorer was trained on other features ({len(data.get('features') or [])} "
+                             f"vs this version's {len(FEATURES)}); retrain it with `gorilla-rag train reranker`")
+        memory = QuestionMemory.from_dict(data["memory"]) if data.get("memory") else None
+        if memory is not None and memory.vectors.shape[1] != index.dense.dimension:
+            raise ValueError(f"{path}: question memory has dimension {memory.vectors.shape[1]}, the index "
+                             f"{index.dense.dimension}; retrain it with `gorilla-rag train reranker`")
         return cls(index, np.array(data["weights"]), float(data["bias"]), np.array(data["mean"]),
-                   np.array(data["scale"]), int(data.get("depth", 30)))
+                   np.array(data["scale"]), int(data.get("depth", 30)), memory)
 
     @classmethod
-    def train(cls, index, examples: list[tuple[str, str, np.ndarray | None]], depth: int = 30,  # noqa: ANN001
-              l2: float = 1e-3) -> Reranker:
-        """Fit on (question, gold API key, mask) examples with a listwise objective: for each question, a softmax
-        over its candidates, maximising the probability of the gold API's records (what top-1 needs)."""
-        blank = cls(index, np.zeros(len(FEATURES)), 0.0, np.zeros(len(FEATURES)), np.ones(len(FEATURES)), depth)
-        vectors = index.dense.query_embedder.embed([question for question, _, _ in examples])
+    def train(cls, index, examples: list[tuple[str, str, str, np.ndarray | None]], depth: int = 30,  # noqa: ANN001
+              l2: float = 1e-3, memory: QuestionMemory | None = None) -> Reranker:
+        """Fit on (question, gold API key, gold domain, mask) examples with a listwise objective: per question, a
+        softmax over its candidates, maximising the probability of the gold API (what top-1 needs).
+
+        The examples also become the question memory (unless `memory` is given, e.g. an empty one for an
+        ablation); each example is then scored against the memory without itself (leave-one-out)."""
+        vectors = index.dense.query_embedder.embed([question for question, _, _, _ in examples])
+        own = memory is None
+        if own:
+            memory = QuestionMemory(vectors, [k for _, k, _, _ in examples], [d for _, _, d, _ in examples])
+        width = len(FEATURES)
+        blank = cls(index, np.zeros(width), 0.0, np.zeros(width), np.ones(width), depth, memory)
         groups = []
-        for (question, key, mask), vector in zip(examples, vectors):
-            positions, features = blank.candidates(question, mask, vector)
+        for number, ((question, key, _, mask), vector) in enumerate(zip(examples, vectors)):
+            positions, features = blank.candidates(question, mask, vector, exclude=number if own else None)
             gold = np.array([index.api_key(index.docs[p]) == key for p in positions])
             if gold.any() and not gold.all():  # only lists where the order matters teach anything
                 groups.append((features, gold))
         x = np.vstack([f for f, _ in groups])
         mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
         weights = _listwise_fit([((f - mean) / scale, g) for f, g in groups], l2)
-        return cls(index, weights, 0.0, mean, scale, depth)
+        return cls(index, weights, 0.0, mean, scale, depth, memory)
 
 
 def _listwise_fit(groups: list[tuple[np.ndarray, np.ndarray]], l2: float) -> np.ndarray:

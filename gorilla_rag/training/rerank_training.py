@@ -19,7 +19,7 @@ def train_reranker(index, apibench: Path, out: Path) -> dict:  # noqa: ANN001
     train, held = split_pairs(load_pairs(apibench, index.verifier))
     masks = {hub: Filters.make(hub).mask(index.docs) for hub in {p.hub for p in train}}
     started = time.time()
-    reranker = Reranker.train(index, [(p.question.text, p.key, masks[p.hub]) for p in train])
+    reranker = Reranker.train(index, [(p.question.text, p.key, p.gold.domain, masks[p.hub]) for p in train])
     card = {"kind": "gorilla-rag-reranker", "query_encoder": index.manifest["embedder"].get("query_encoder"),
             "corpus_fingerprint": index.manifest.get("fingerprint"), "train_pairs": len(train),
             "held_out_pairs": len(held), "seconds": round(time.time() - started, 1)}

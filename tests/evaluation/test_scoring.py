@@ -71,6 +71,11 @@ def test_evaluate_responses_strict_and_official(question_file, tmp_path):
     assert report["strict"]["accuracy"] == pytest.approx(2 / 3) and report["strict"]["wrong_api"] == pytest.approx(1 / 3)
     assert report["apibench_official"]["accuracy"] == pytest.approx(1.0)  # domain-level: the wrong API still counts
     assert report["missing_responses"] == 0
+    # a subset of the file (what --split and --limit give) pairs each response with its own question
+    subset = evaluate_responses(Verifier(DOCS), load_questions(question_file)[1:], load_responses(responses), DOCS,
+                                "torchhub")
+    assert subset["strict"]["accuracy"] == pytest.approx(1 / 2) and subset["apibench_official"]["accuracy"] == 1.0
+    assert subset["apibench_official"]["hallucination"] == 0.0
 
 
 def test_bad_question_and_response_lines_are_located(tmp_path):

@@ -58,7 +58,7 @@ def test_query_encoder_training_moves_questions_to_their_api(seed_index, tmp_pat
 @pytest.mark.slow
 def test_reranker_trains_saves_loads_and_respects_masks(seed_index, tmp_path):
     docs = seed_index.docs
-    examples = [(pseudo_query(d), seed_index.api_key(d), None) for d in docs]
+    examples = [(pseudo_query(d), seed_index.api_key(d), d.domain, None) for d in docs]
     reranker = Reranker.train(seed_index, examples)
     assert np.isfinite(reranker.weights).all() and len(reranker.weights) == len(FEATURES)
     reranker.save(tmp_path / "r.json", {"query_encoder": None})
