@@ -57,12 +57,16 @@ class Index:
 
     def best_similarity(self, question: str, filters: Filters | None = None) -> float:
         """How close the nearest thing this index knows is, the abstention signal whatever the ranker: the cosine
-        of the closest doc the filters allow or, with a trained memory, of the closest remembered question."""
-        mask = self.mask(filters)
-        found = self.dense.search(question, 1, mask)
+        of the closest doc the filters allow or, with a trained memory, of the closest remembered question.
+
+        The memory is asked without the filters: it answers "is this the kind of request the corpus serves?";
+        which APIs may answer it is the filters' business (a hub filter would otherwise turn away in-scope
+        questions about APIs no training question mentions).
+        """
+        found = self.dense.search(question, 1, self.mask(filters))
         best = found[0][1] if found else -1.0
         if self.has_memory:
-            best = max(best, self.reranker.closest_question(self.dense.query_vector(question), mask))
+            best = max(best, self.reranker.closest_question(self.dense.query_vector(question)))
         return best
 
     @property

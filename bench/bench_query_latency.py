@@ -1,0 +1,83 @@
+"""Warm query latency, side by side in one run: what each speed change buys, and what int8 costs in recall.
+
+Rows (hybrid retrieval, untuned MiniLM query encoder, the held-out APIBench questions):
+  before   — SentenceTransformer.encode for the one question, FAISS with its default OpenMP threads
+  +faiss1  — FAISS searches on one thread (its idle OpenMP workers no longer spin against torch)
+  +single  — and the single-text encoder path (Embedder.embed_one): the default
+  +int8    — and the query encoder quantised to int8 (documents keep fp32 vectors)
+
+    GORILLA_RAG_HOME=... python bench/bench_query_latency.py [--apibench PATH]
+Uses the home's default index (APIBench imported); writes the 'query-latency' section of docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import REPO, machine, table, time_calls, write_section  # noqa: E402
+
+from gorilla_rag.indexing import open_index  # noqa: E402
+from gorilla_rag.pipeline import Pipeline  # noqa: E402
+from gorilla_rag.retrieval import Filters  # noqa: E402
+from gorilla_rag.retrieval.embedder import Embedder  # noqa: E402
+from gorilla_rag.training.pairs import load_pairs, split_pairs  # noqa: E402
+
+
+class EncodeOnly(Embedder):
+    """The old query path: `encode` with its batching machinery, even for one text."""
+
+    def embed_one(self, text: str):  # noqa: ANN201
+        return self.embed([text])[0]
+
+
+def main() -> None:
+    import faiss
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--apibench", default=str(REPO.parent / "shared" / "apibench"))
+    args = parser.parse_args()
+    index = open_index()
+    index.reranker = None  # hybrid only: this bench is about the query path
+    _, held = split_pairs(load_pairs(args.apibench, index.verifier))
+    questions = [p.question.text for p in held]
+    base = index.manifest["embedder"]["name"]
+    cores = os.cpu_count() or 1
+    configs = [("before: encode(), FAISS default threads", EncodeOnly(base), cores),
+               ("+ FAISS on one thread", EncodeOnly(base), 1),
+               ("+ single-text encoder path (default)", Embedder(base), 1),
+               ("+ int8 query encoder", Embedder(f"{base}:int8"), 1)]
+    rows, first = [], None
+    pipeline = Pipeline(index, retriever="hybrid")
+    for label, embedder, threads in configs:
+        index.dense.use_query_encoder(embedder)
+        index.dense.search("warm up", 1)  # FAISS reads its thread setting on first use; set ours after
+        faiss.omp_set_num_threads(threads)
+        r1 = r5 = 0
+        for pair in held:
+            keys = [index.api_key(h.doc) for h in index.search(pair.question.text, 5, "hybrid", Filters.make(pair.hub))]
+            r1 += keys[:1] == [pair.key]
+            r5 += pair.key in keys
+        index.dense.use_query_encoder(embedder)  # empty the query cache before timing
+        ask = time_calls(lambda q: pipeline.ask(q), questions)
+        first = first or ask["p50"]
+        rows.append([label, f"{ask['p50']:.2f} / {ask['p95']:.2f}", f"{ask['p50'] / first:.2f}",
+                     f"{r1 / len(held):.1%}", f"{r5 / len(held):.1%}"])
+        print(rows[-1], flush=True)
+    body = f"""## Query latency (bench/bench_query_latency.py)
+
+Machine: {machine()}. Warm `Pipeline.ask` with hybrid retrieval and the untuned MiniLM query encoder over the
+{len(held)} held-out APIBench questions; all rows in one run, each change added to the row above.
+Opt into int8 with `gorilla-rag index build --query-encoder {base}:int8` (documents keep fp32 vectors).
+
+{table(["query path", "warm ask p50 / p95 ms", "p50 vs before", "held-out recall@1", "held-out recall@5"], rows)}
+"""
+    write_section("query-latency", body)
+    print(body)
+
+
+if __name__ == "__main__":
+    main()
