@@ -26,7 +26,7 @@ def build_index(home: str | Path | None = None, name: str | Path | None = None, 
                 embedder: str | None = None, show_progress: bool = False, query_encoder: str | None = None):  # noqa: ANN201
     """Build (or rebuild) an index from a corpus folder (default: the home's corpus, else the seed).
 
-    `query_encoder`: a fine-tuned query-side model (default: the home's trained retriever, if any; '' for none).
+    `query_encoder`: the query-side model (see settings.query_encoder_name; 'base' for the fp32 embedder).
     """
     from gorilla_rag.retrieval import Index
     from gorilla_rag.retrieval.embedder import Embedder
@@ -34,8 +34,9 @@ def build_index(home: str | Path | None = None, name: str | Path | None = None, 
     corpus_dir = Path(corpus) if corpus else settings.paths(home).corpus_for_index()
     docs = read_corpus(corpus_dir)
     folder = resolve_index_folder(home, name)
-    query = query_encoder if query_encoder is not None else settings.query_encoder_name(home)
-    return Index.build(docs, folder, Embedder(embedder or settings.embedder_name()),
+    doc_embedder = embedder or settings.embedder_name()
+    query = settings.query_encoder_name(home, query_encoder, doc_embedder)
+    return Index.build(docs, folder, Embedder(doc_embedder),
                        corpus_path=corpus_dir.resolve(), show_progress=show_progress,
                        query_embedder=Embedder(query) if query else None,
                        reranker=matching_reranker(home, query or None))

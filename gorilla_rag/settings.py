@@ -92,14 +92,26 @@ def trained_reranker(home_override: str | os.PathLike[str] | None = None) -> Pat
     return path if path.is_file() else None
 
 
-def query_encoder_name(home_override: str | os.PathLike[str] | None = None) -> str | None:
-    """A fine-tuned query encoder: $GORILLA_RAG_QUERY_ENCODER, else the home's trained retriever if any."""
-    env = os.environ.get("GORILLA_RAG_QUERY_ENCODER")
-    if env:
-        return None if env.lower() in ("none", "base") else env
+FP32_QUERY_ENCODER = ("none", "base", "fp32")  # names that mean "read questions with the document embedder as is"
+
+
+def query_encoder_name(home_override: str | os.PathLike[str] | None = None, choice: str | None = None,
+                       embedder: str | None = None) -> str | None:
+    """The query-side model a new index records: `choice` (e.g. --query-encoder), else $GORILLA_RAG_QUERY_ENCODER,
+    else the home's fine-tuned retriever if any, else the document embedder quantised to int8.
+
+    int8 is the CPU default because it halves warm `ask` (13.8 → 6.5 ms p50 on 2 cores) for −0.2 points of
+    held-out strict@1 with the trained re-scorer (bench/bench_query_latency.py, bench/bench_quality.py).
+    None (asked for with 'base', 'none' or 'fp32'): the document embedder itself, in fp32.
+    """
+    chosen = choice if choice is not None else os.environ.get("GORILLA_RAG_QUERY_ENCODER")
+    if chosen is not None and chosen.strip():
+        return None if chosen.strip().lower() in FP32_QUERY_ENCODER else chosen.strip()
+    if chosen is not None:  # an explicit empty choice: the document embedder
+        return None
     if (paths(home_override).models / TRAINED_RETRIEVER / "config.json").is_file():
         return TRAINED_RETRIEVER
-    return None
+    return f"{embedder or embedder_name()}:int8"
 
 
 def api_key() -> str | None:

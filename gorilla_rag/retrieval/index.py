@@ -22,6 +22,7 @@ FORMAT_VERSION = 1
 TEXT_VERSION = 1  # bump when text.bm25_text/dense_text change: old indexes then read as stale
 RETRIEVERS = ("bm25", "dense", "hybrid", "rerank")
 RERANKER_FILE = "reranker.json"
+DOC_MARGIN = 0.15  # with a memory, a doc cosine counts this much less than a question cosine (bench_abstention)
 
 
 def _rebuild_hint(folder: Path) -> str:
@@ -56,17 +57,19 @@ class Index:
         return self.verifier.key_of(doc) or doc.id
 
     def best_similarity(self, question: str, filters: Filters | None = None) -> float:
-        """How close the nearest thing this index knows is, the abstention signal whatever the ranker: the cosine
-        of the closest doc the filters allow or, with a trained memory, of the closest remembered question.
+        """How close the question is to what this index serves: the abstention signal, whatever the ranker.
 
+        Without a memory: the cosine of the closest doc the filters allow. With a trained memory: the larger of
+        the mean cosine of the 5 nearest remembered questions and that doc cosine minus DOC_MARGIN (questions
+        resemble questions more than docs; a strong doc match still counts, for APIs no question mentions).
         The memory is asked without the filters: it answers "is this the kind of request the corpus serves?";
-        which APIs may answer it is the filters' business (a hub filter would otherwise turn away in-scope
-        questions about APIs no training question mentions).
+        which APIs may answer it is the filters' business.
         """
         found = self.dense.search(question, 1, self.mask(filters))
         best = found[0][1] if found else -1.0
         if self.has_memory:
-            best = max(best, self.reranker.closest_question(self.dense.query_vector(question)))
+            scope = self.reranker.memory.scope_similarity(self.dense.query_vector(question))
+            best = max(best - DOC_MARGIN, scope)
         return best
 
     @property

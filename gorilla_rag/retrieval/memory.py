@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 TEMPERATURE = 0.05  # votes are exp((cos - 1) / T): a neighbour at cos 0.9 counts e^-2 of an identical one
+SCOPE_NEIGHBOURS = 5  # scope = mean cosine of this many nearest remembered questions (denser than the nearest one)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,16 @@ class QuestionMemory:
         count = np.bincount(ids, minlength=len(self.keys)).astype(np.float64)
         share = np.bincount(self.entry_domains[entries], weights=weights, minlength=len(self.domain_names))
         return Votes(mass, best, count, share / max(float(weights.sum()), 1e-12))
+
+    def scope_similarity(self, query: np.ndarray) -> float:
+        """Mean cosine of the SCOPE_NEIGHBOURS remembered questions nearest to `query` (-1 when empty): how much
+        this looks like the requests the corpus serves. Separates out-of-scope requests better than the single
+        nearest question (bench/bench_abstention.py)."""
+        if not len(self):
+            return -1.0
+        sims = self.vectors @ query.astype(np.float32)
+        nearest = np.partition(sims, len(sims) - min(SCOPE_NEIGHBOURS, len(sims)))[-SCOPE_NEIGHBOURS:]
+        return float(nearest.mean())
 
     # -- persistence -----------------------------------------------------------------------------------
     def to_dict(self) -> dict:

@@ -63,12 +63,6 @@ class Reranker:
         allowed[key_ids[mask & (key_ids >= 0)]] = True
         return allowed
 
-    def closest_question(self, query: np.ndarray, mask: np.ndarray | None = None) -> float:
-        """Cosine of the remembered training question nearest to `query` among the APIs `mask` allows (-1: none)."""
-        if not len(self.memory):
-            return -1.0
-        return float(self.memory.votes(query, self._allowed_keys(mask)).best.max(initial=-1.0))
-
     def candidates(self, question: str, mask: np.ndarray | None, query: np.ndarray | None = None,
                    exclude: int | None = None) -> tuple[list[int], np.ndarray]:
         """Candidate APIs, each as its best-matching record's position, and their features

@@ -32,6 +32,7 @@ class Server:
     url: str
     process: subprocess.Popen
     log: Path
+    home: Path
 
 
 @contextmanager
@@ -42,7 +43,7 @@ def running_server(home: Path, *args: str, api_key: str = API_KEY, start_timeout
     with open(log, "w") as out:
         process = subprocess.Popen([sys.executable, "-m", "gorilla_rag.cli", "serve", "--port", str(port), *args],
                                    env=server_env(home, GORILLA_RAG_API_KEY=api_key), stdout=out, stderr=out)
-    server = Server(f"http://127.0.0.1:{port}", process, log)
+    server = Server(f"http://127.0.0.1:{port}", process, log, home)
     try:
         deadline = time.monotonic() + start_timeout
         while not _healthy(server.url):

@@ -46,6 +46,27 @@ def test_concurrent_questions_are_batched_and_each_gets_its_own_vector():
     assert batcher.embed(["1", "2"]).shape == (2, 1)  # many texts at once (index builds) go straight through
 
 
+def test_an_int8_encoder_is_never_batched_so_a_vector_does_not_depend_on_its_neighbours():
+    class Int8(SlowEmbedder):
+        name = "model:int8"
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.alone: list[str] = []
+
+        def embed_one(self, text: str) -> np.ndarray:
+            self.alone.append(text)
+            return np.array([float(text)], dtype=np.float32)
+
+    inner = Int8()
+    batcher = BatchingEmbedder(inner, max_batch=8)
+    with ThreadPoolExecutor(10) as pool:
+        vectors = list(pool.map(lambda i: batcher.embed([str(i)]), range(10)))
+    assert [v.tolist() for v in vectors] == [[[float(i)]] for i in range(10)]
+    assert inner.batches == [] and sorted(inner.alone, key=int) == [str(i) for i in range(10)]
+    assert batcher.embed_one("3").tolist() == [3.0]
+
+
 def test_a_failed_batch_fails_only_its_own_requests():
     inner = SlowEmbedder()
     inner.release.set()

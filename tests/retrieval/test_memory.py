@@ -46,6 +46,19 @@ def test_round_trip_is_exact_and_mismatched_lengths_are_refused(memory):
         QuestionMemory(memory.vectors[:2], ["a"], ["x", "y"])
 
 
+def test_scope_is_the_mean_of_the_nearest_five():
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(12, 4))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    memory = QuestionMemory(vectors, [f"k{i}" for i in range(12)], ["d"] * 12)
+    query = vectors[3]
+    expected = np.sort(memory.vectors @ query)[-5:].mean()
+    assert memory.scope_similarity(query) == pytest.approx(float(expected), abs=1e-6)
+    small = QuestionMemory(vectors[:2], ["a", "b"], ["d", "d"])
+    assert small.scope_similarity(query) == pytest.approx(float((small.vectors @ query).mean()), abs=1e-6)
+    assert QuestionMemory(np.zeros((0, 4)), [], []).scope_similarity(query) == -1.0
+
+
 def test_empty_memory_votes_nothing():
     votes = QuestionMemory(np.zeros((0, 3)), [], []).votes(_unit([1, 0, 0])[0])
     assert len(votes.mass) == 0 and len(votes.domain_share) == 0
