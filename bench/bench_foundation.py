@@ -103,7 +103,7 @@ def main() -> None:
     bm25_big_ms = time_calls(lambda q: bm25_big.search(q, 5), queries)
     vectors = rng.standard_normal((len(queries), index.dense.dimension)).astype(np.float32)
     flat_ms = time_calls(lambda v: flat_big.search(v.reshape(1, -1), 100), list(vectors))
-    encode_ms = time_calls(lambda q: index.dense.embedder.embed([q]), questions[:200])
+    encode_ms = time_calls(lambda q: index.dense.embedder.embed_one(q), questions[:200])
 
     env = {**os.environ, "GORILLA_RAG_HOME": str(home)}
     exe = [sys.executable, "-m", "gorilla_rag.cli"]

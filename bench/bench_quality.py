@@ -94,12 +94,12 @@ def variants(index, train: list, tuned: str | None):  # noqa: ANN001, ANN201
 
     base = index.manifest["embedder"]["name"]
     int8 = f"{base}:int8"
-    rows = [("bm25", base, "bm25", False, False), ("dense (fp32 query)", base, "dense", False, False),
-            ("hybrid (fp32 query)", base, "hybrid", False, False),
-            ("hybrid (int8 query: untrained default)", int8, "hybrid", False, False),
-            ("rerank, no memory (fp32 query)", base, "rerank", True, False),
-            ("rerank + memory (fp32 query)", base, "rerank", True, True),
-            ("rerank + memory (int8 query: trained default)", int8, "rerank", True, True)]
+    rows = [("bm25", base, "bm25", False, False), ("dense", base, "dense", False, False),
+            ("hybrid (untrained default)", base, "hybrid", False, False),
+            ("hybrid, int8 query encoder", int8, "hybrid", False, False),
+            ("rerank, no memory", base, "rerank", True, False),
+            ("rerank + memory (trained default)", base, "rerank", True, True),
+            ("rerank + memory, int8 query encoder", int8, "rerank", True, True)]
     if tuned:
         rows += [("dense, fine-tuned query encoder", tuned, "dense", False, False),
                  ("rerank + memory, fine-tuned query encoder", tuned, "rerank", True, True)]

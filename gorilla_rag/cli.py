@@ -102,9 +102,19 @@ def cmd_index_build(args: argparse.Namespace) -> int:
 def cmd_index_info(args: argparse.Namespace) -> int:
     """Show what an index holds and how it was built."""
     from gorilla_rag.indexing import resolve_index_folder
-    from gorilla_rag.retrieval.index import read_index_manifest
+    from gorilla_rag.retrieval.index import RERANKER_FILE, read_index_manifest
 
-    manifest = read_index_manifest(resolve_index_folder(args.home, args.name))
+    folder = resolve_index_folder(args.home, args.name)
+    manifest = read_index_manifest(folder)
+    reranker = folder / RERANKER_FILE
+    if reranker.is_file():  # what was trained into it, without the weights and remembered vectors
+        import json
+
+        data = json.loads(reranker.read_text(encoding="utf-8"))
+        memory = data.pop("memory", None) or {}
+        manifest["reranker"] = {**{k: v for k, v in data.items() if k not in ("weights", "mean", "scale", "features")},
+                                "features": len(data.get("features", [])),
+                                "memory_questions": len(memory.get("keys", []))}
     _emit(manifest, args.json, "\n".join(f"{k}: {v}" for k, v in manifest.items()))
     return 0
 

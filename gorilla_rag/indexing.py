@@ -35,7 +35,7 @@ def build_index(home: str | Path | None = None, name: str | Path | None = None, 
     docs = read_corpus(corpus_dir)
     folder = resolve_index_folder(home, name)
     doc_embedder = embedder or settings.embedder_name()
-    query = settings.query_encoder_name(home, query_encoder, doc_embedder)
+    query = settings.query_encoder_name(home, query_encoder)
     return Index.build(docs, folder, Embedder(doc_embedder),
                        corpus_path=corpus_dir.resolve(), show_progress=show_progress,
                        query_embedder=Embedder(query) if query else None,

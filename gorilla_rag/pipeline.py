@@ -14,7 +14,7 @@ MAX_QUESTION_CHARS = 4000
 # trained question memory, when neither the closest doc nor the closest remembered question reaches the second
 # value. Both calibrated by bench/bench_abstention.py (docs/benchmarks.md).
 DEFAULT_MIN_SIMILARITY = 0.25
-DEFAULT_MIN_SIMILARITY_WITH_MEMORY = 0.45
+DEFAULT_MIN_SIMILARITY_WITH_MEMORY = 0.395
 
 
 def check_question(question: object) -> str:

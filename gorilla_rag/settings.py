@@ -95,14 +95,13 @@ def trained_reranker(home_override: str | os.PathLike[str] | None = None) -> Pat
 FP32_QUERY_ENCODER = ("none", "base", "fp32")  # names that mean "read questions with the document embedder as is"
 
 
-def query_encoder_name(home_override: str | os.PathLike[str] | None = None, choice: str | None = None,
-                       embedder: str | None = None) -> str | None:
+def query_encoder_name(home_override: str | os.PathLike[str] | None = None, choice: str | None = None) -> str | None:
     """The query-side model a new index records: `choice` (e.g. --query-encoder), else $GORILLA_RAG_QUERY_ENCODER,
-    else the home's fine-tuned retriever if any, else the document embedder quantised to int8.
+    else the home's fine-tuned retriever if any, else None: the document embedder itself, in fp32 (also asked for
+    with 'base', 'none' or 'fp32').
 
-    int8 is the CPU default because it halves warm `ask` (13.8 → 6.5 ms p50 on 2 cores) for −0.2 points of
-    held-out strict@1 with the trained re-scorer (bench/bench_query_latency.py, bench/bench_quality.py).
-    None (asked for with 'base', 'none' or 'fp32'): the document embedder itself, in fp32.
+    `<model>:int8` halves warm `ask` on a CPU but costs held-out accuracy (−1 point strict@1 with the trained
+    re-scorer, −7.6 on TF Hub for untrained hybrid; bench/bench_quality.py), so it is opt-in.
     """
     chosen = choice if choice is not None else os.environ.get("GORILLA_RAG_QUERY_ENCODER")
     if chosen is not None and chosen.strip():
@@ -111,7 +110,7 @@ def query_encoder_name(home_override: str | os.PathLike[str] | None = None, choi
         return None
     if (paths(home_override).models / TRAINED_RETRIEVER / "config.json").is_file():
         return TRAINED_RETRIEVER
-    return f"{embedder or embedder_name()}:int8"
+    return None
 
 
 def api_key() -> str | None:

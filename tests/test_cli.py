@@ -39,6 +39,18 @@ def test_ask_builds_the_seed_index_then_answers_json(tmp_path):
     assert again.returncode == 0 and "[✔ verified]" in again.stdout and "building" not in again.stderr
     info = json.loads(run("index", "info", "--json", home=tmp_path).stdout)
     assert info["kind"] == "gorilla-rag-index" and info["sources"] == {"huggingface": 24, "tfhub": 22, "torchhub": 24}
+    assert info["embedder"]["query_encoder"] is None and "reranker" not in info  # fp32 by default
+    # a trained re-scorer shows in `index info` (its card and memory size, not its weights) and answers `ask`
+    from gorilla_rag.retrieval import Index
+    from gorilla_rag.retrieval.rerank import RERANKER_FILE, Reranker
+
+    index = Index.load(tmp_path / "indexes" / "default")
+    examples = [(f"{d.functionality}: {d.description[:60]}", index.api_key(d), d.domain, None) for d in index.docs]
+    Reranker.train(index, examples).save(index.folder / RERANKER_FILE, {"kind": "gorilla-rag-reranker"})
+    info = json.loads(run("index", "info", "--json", home=tmp_path).stdout)["reranker"]
+    assert info["kind"] == "gorilla-rag-reranker" and info["memory_questions"] == len(index.docs) and "weights" not in info
+    reranked = json.loads(run("ask", "translate English text to French", "--json", home=tmp_path).stdout)
+    assert reranked["status"] == "verified" and reranked["hits"][0]["ranks"].get("rerank") == 1
 
 
 @pytest.mark.slow

@@ -22,7 +22,7 @@ FORMAT_VERSION = 1
 TEXT_VERSION = 1  # bump when text.bm25_text/dense_text change: old indexes then read as stale
 RETRIEVERS = ("bm25", "dense", "hybrid", "rerank")
 RERANKER_FILE = "reranker.json"
-DOC_MARGIN = 0.15  # with a memory, a doc cosine counts this much less than a question cosine (bench_abstention)
+DOC_MARGIN = 0.2  # with a memory, a doc cosine counts this much less than a question cosine (bench_abstention)
 
 
 def _rebuild_hint(folder: Path) -> str:
