@@ -50,7 +50,11 @@ class Reranker:
             key_ids = np.array([memory.key_ids.get(k, -1) for k in api_keys], dtype=np.int64)
             domain_ids = np.array([memory.domain_ids.get(d.domain, -1) for d in docs], dtype=np.int64)
             hubs = np.array([HUB_BLOCKS.index(d.source) if d.source in HUB_BLOCKS else -1 for d in docs])
-            positions = [np.flatnonzero(key_ids == k) for k in range(len(memory.keys))]
+            grouped: list[list[int]] = [[] for _ in memory.keys]
+            for position, key in enumerate(key_ids):
+                if key >= 0:
+                    grouped[key].append(position)
+            positions = [np.array(p, dtype=np.int64) for p in grouped]
             self._layout = group_ids, key_ids, domain_ids, hubs, positions
         return self._layout
 

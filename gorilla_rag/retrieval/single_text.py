@@ -44,16 +44,38 @@ def _make(model) -> Callable[[str], np.ndarray] | None:  # noqa: ANN001
 
     run = _traced(encoder, tokenizer, eager) if os.environ.get("GORILLA_RAG_TRACE", "1") != "0" else None
     run = run or eager
+    token_ids = _fast_token_ids(tokenizer, limit)
 
     def forward(text: str) -> np.ndarray:
-        batch = tokenizer([text], truncation=True, max_length=limit, return_tensors="pt")
+        ids = torch.tensor([token_ids(text)], dtype=torch.long)
         with torch.inference_mode():
-            tokens = run(batch["input_ids"], batch["attention_mask"])[0]
-        mask = batch["attention_mask"][0].unsqueeze(-1).to(tokens.dtype)
-        vector = ((tokens * mask).sum(0) / mask.sum().clamp(min=1e-9)).numpy().astype(np.float32)
+            tokens = run(ids, torch.ones_like(ids))[0]  # one text: no padding, every token attends
+        vector = tokens.mean(0).numpy().astype(np.float32)
         return vector / max(float(np.linalg.norm(vector)), 1e-12)
 
     return forward
+
+
+def _fast_token_ids(tokenizer, limit: int) -> Callable[[str], list[int]]:  # noqa: ANN001
+    """text → token ids, truncated to `limit`: the Rust tokenizer called directly when the tokenizer has one and it
+    gives the same ids as the transformers call on the probes (it skips ~0.5 ms of Python per question)."""
+    def slow(text: str) -> list[int]:
+        return tokenizer([text], truncation=True, max_length=limit)["input_ids"][0]
+
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None:
+        return slow
+    try:
+        from tokenizers import Tokenizer
+
+        fast = Tokenizer.from_str(backend.to_str())  # a private copy: transformers re-configures its own per call
+        fast.no_padding()
+        fast.enable_truncation(limit)
+        if any(fast.encode(p).ids != slow(p) for p in (*_PROBES, "word " * (limit + 50), "")):
+            return slow
+    except Exception:  # noqa: BLE001 - anything unexpected: the transformers call
+        return slow
+    return lambda text: fast.encode(text).ids
 
 
 def _traced(encoder, tokenizer, eager):  # noqa: ANN001, ANN202
