@@ -26,7 +26,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     question, filters = check_question(" ".join(args.question)), Filters.make(args.source)  # fail before loading
     pipeline = Pipeline.load(home=args.home, index=args.index, generator=args.generator,
-                             retriever=args.retriever, allow_unverified=args.allow_unverified)
+                             retriever=args.retriever, allow_unverified=args.allow_unverified,
+                             min_similarity=args.min_similarity)
     answer = pipeline.ask(question, k=args.k, filters=filters)
     _emit(answer.to_dict(), args.json, answer_text(answer))
     return 0 if answer.status in ("verified", "repaired") else 1
@@ -160,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--generator", default="extractive", help="generator spec (default: extractive)")
             p.add_argument("--allow-unverified", action="store_true",
                            help="return the generator's call even when it fails verification")
+            p.add_argument("--min-similarity", type=float, metavar="S",
+                           help="abstain (no_match) below this similarity to what the index serves; 0 never "
+                                "abstains (default: calibrated, 0.25, or 0.395 with a trained question memory)")
 
     p = command("verify", cmd_verify)
     p.add_argument("code", nargs="+", help="code or model output to check; '-' reads stdin")

@@ -89,3 +89,12 @@ def test_stale_and_corrupt_indexes_are_refused_with_the_fix(tmp_path):
     (tmp_path / "indexes" / "default" / "index.json").write_text("{broken")
     broken = run("ask", "classify images", home=tmp_path)
     assert broken.returncode == 2 and "unreadable index.json" in broken.stderr and "Traceback" not in broken.stderr
+
+
+@pytest.mark.slow
+def test_ask_abstains_out_of_scope_unless_told_not_to(tmp_path):
+    out = run("ask", "book me a cheap flight to Lisbon next Friday", "--json", home=tmp_path)
+    assert out.returncode == 1 and json.loads(out.stdout)["status"] == "no_match"
+    forced = run("ask", "book me a cheap flight to Lisbon next Friday", "--json", "--min-similarity", "0",
+                 home=tmp_path)
+    assert forced.returncode == 0 and json.loads(forced.stdout)["status"] == "verified"
