@@ -10,9 +10,9 @@ from gorilla_rag.generation import DEFAULT_GENERATOR, Generator, load_generator
 from gorilla_rag.types import Answer, GeneratedCall, Hit, Verification
 
 MAX_QUESTION_CHARS = 4000
-# Abstain when the closest doc's cosine similarity to the question is below this, or, when the index has a
-# trained question memory, when neither the closest doc nor the closest remembered question reaches the second
-# value. Both calibrated by bench/bench_abstention.py (docs/benchmarks.md).
+# Abstain when Index.best_similarity is below this: the closest doc's cosine (first value) or, when the index has
+# a trained question memory, max(mean cosine of the 5 nearest remembered questions, doc cosine - 0.2) (second
+# value). Both calibrated by bench/bench_abstention.py (docs/benchmarks.md).
 DEFAULT_MIN_SIMILARITY = 0.25
 DEFAULT_MIN_SIMILARITY_WITH_MEMORY = 0.395
 

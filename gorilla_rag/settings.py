@@ -103,11 +103,11 @@ def query_encoder_name(home_override: str | os.PathLike[str] | None = None, choi
     `<model>:int8` halves warm `ask` on a CPU but costs held-out accuracy (−1 point strict@1 with the trained
     re-scorer, −7.6 on TF Hub for untrained hybrid; bench/bench_quality.py), so it is opt-in.
     """
-    chosen = choice if choice is not None else os.environ.get("GORILLA_RAG_QUERY_ENCODER")
-    if chosen is not None and chosen.strip():
-        return None if chosen.strip().lower() in FP32_QUERY_ENCODER else chosen.strip()
-    if chosen is not None:  # an explicit empty choice: the document embedder
-        return None
+    if choice is None:
+        choice = os.environ.get("GORILLA_RAG_QUERY_ENCODER") or None  # an empty variable counts as unset
+    if choice is not None:  # an explicit '' also means the document embedder
+        choice = choice.strip()
+        return None if not choice or choice.lower() in FP32_QUERY_ENCODER else choice
     if (paths(home_override).models / TRAINED_RETRIEVER / "config.json").is_file():
         return TRAINED_RETRIEVER
     return None
