@@ -15,13 +15,13 @@ from gorilla_rag.retrieval.constraints import Filters
 from gorilla_rag.retrieval.dense import DenseRetriever
 from gorilla_rag.retrieval.embedder import Embedder
 from gorilla_rag.retrieval.hybrid import HybridRetriever
+from gorilla_rag.retrieval.rerank import RERANKER_FILE
 from gorilla_rag.types import ApiDoc, Hit
 
 KIND = "gorilla-rag-index"
 FORMAT_VERSION = 1
 TEXT_VERSION = 1  # bump when text.bm25_text/dense_text change: old indexes then read as stale
 RETRIEVERS = ("bm25", "dense", "hybrid", "rerank")
-RERANKER_FILE = "reranker.json"
 DOC_MARGIN = 0.2  # with a memory, a doc cosine counts this much less than a question cosine (bench_abstention)
 
 
