@@ -25,6 +25,12 @@ def cmd_eval_apibench(args: argparse.Namespace) -> int:
         questions = [q for q in questions if is_held_out(q.text) == (args.split == "held-out")]
     questions = questions[: args.limit or None]
     index = open_index(args.home, args.index)
+    if args.split != "all" and getattr(index.reranker, "split", "train") == "all":
+        from gorilla_rag.errors import GorillaError
+
+        raise GorillaError(f"index {index.folder}: its re-scorer remembers every APIBench question, the held-out "
+                           f"ones too, so --split {args.split} would score questions it learned; retrain it with "
+                           "`gorilla-rag train reranker --hold-out` first (or evaluate --split all)")
     retriever = apply_config(index, args.config) if args.config else args.retriever
     pipeline = Pipeline(index, load_generator(args.generator), retriever=retriever)
     report, texts = evaluate_pipeline(pipeline, questions, hub, progress=not args.json)

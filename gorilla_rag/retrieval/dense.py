@@ -13,22 +13,22 @@ from gorilla_rag.retrieval.text import dense_text
 from gorilla_rag.types import ApiDoc
 
 FAISS_FILE = "dense.faiss"
-_faiss_threads_set = False
+_faiss_threads = threading.local()
 
 
 def _faiss_single_thread() -> None:
-    """One OpenMP thread for FAISS searches (override: $GORILLA_RAG_FAISS_THREADS).
+    """One OpenMP thread for FAISS searches made by the calling thread (override: $GORILLA_RAG_FAISS_THREADS).
 
     One query against a flat index is memory-bound and takes microseconds at APIBench size (~14 ms at 100k docs);
     FAISS's idle OpenMP workers, though, keep spinning after each search and slow the next query encoding by
     torch on the same cores: warm hybrid search went from 19.9 to 13.6 ms p50 on 2 cores with this set.
+    OpenMP keeps this setting per thread, so each thread that searches (a server's request threads) sets it once.
     """
-    global _faiss_threads_set
-    if not _faiss_threads_set:
+    if not getattr(_faiss_threads, "set", False):
         import faiss
 
         faiss.omp_set_num_threads(int(os.environ.get("GORILLA_RAG_FAISS_THREADS", "1")))
-        _faiss_threads_set = True
+        _faiss_threads.set = True
 
 
 class DenseRetriever:

@@ -37,6 +37,7 @@ class Reranker:
         self.weights, self.bias, self.mean, self.scale = weights, bias, mean, scale
         self.depth = depth
         self.memory = memory if memory is not None else QuestionMemory(np.zeros((0, index.dense.dimension)), [], [])
+        self.split = "train"  # which questions it learned from: "train" (held-out split left out) or "all"
         self._layout: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]] | None = None
 
     def _doc_layout(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
@@ -144,8 +145,10 @@ class Reranker:
         if memory is not None and memory.vectors.shape[1] != index.dense.dimension:
             raise ValueError(f"{path}: question memory has dimension {memory.vectors.shape[1]}, the index "
                              f"{index.dense.dimension}; retrain it with `gorilla-rag train reranker`")
-        return cls(index, np.array(data["weights"]), float(data["bias"]), np.array(data["mean"]),
-                   np.array(data["scale"]), int(data.get("depth", 30)), memory)
+        reranker = cls(index, np.array(data["weights"]), float(data["bias"]), np.array(data["mean"]),
+                       np.array(data["scale"]), int(data.get("depth", 30)), memory)
+        reranker.split = str(data.get("split", "train"))
+        return reranker
 
     @classmethod
     def train(cls, index, examples: list[tuple[str, str, str, np.ndarray | None]], depth: int = 30,  # noqa: ANN001

@@ -34,14 +34,14 @@ def _apibench(args: argparse.Namespace):  # noqa: ANN202
 
 
 def cmd_train_reranker(args: argparse.Namespace) -> int:
-    """Fit the learned re-scorer on the training split, save it, and install it into the index."""
+    """Fit the learned re-scorer on APIBench questions, save it, and install it into the index."""
     from gorilla_rag import settings
     from gorilla_rag.indexing import open_index
     from gorilla_rag.training.rerank_training import train_reranker
 
     index = open_index(args.home, args.index)
     out = settings.paths(args.home).models / settings.TRAINED_RERANKER
-    card = train_reranker(index, _apibench(args), out)
+    card = train_reranker(index, _apibench(args), out, hold_out=args.hold_out)
     print(json.dumps(card, indent=2))
     print(f"saved {out} and installed it in {index.folder}; `ask` now uses --retriever rerank", file=sys.stderr)
     return 0
@@ -51,6 +51,8 @@ def add_commands(sub, groups, command) -> None:  # noqa: ANN001
     p = command("reranker", cmd_train_reranker, parent=groups["train"])
     p.add_argument("--apibench", help="APIBench folder (default: $GORILLA_RAG_APIBENCH or ../shared/apibench)")
     p.add_argument("--index", help="index whose query encoder the reranker is trained for (default: the home's)")
+    p.add_argument("--hold-out", action="store_true",
+                   help="leave the fixed 30%% held-out split out (to score it with `eval apibench --split held-out`)")
 
     p = command("retriever", cmd_train_retriever, parent=groups["train"])
     p.add_argument("--apibench", help="APIBench folder (default: $GORILLA_RAG_APIBENCH or ../shared/apibench)")
