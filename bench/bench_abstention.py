@@ -85,6 +85,9 @@ def main() -> None:
     in_scope = [p.question.text for p in held] + [r["question"] for r in read_jsonl(DATA / "in_scope.jsonl")]
     out_rows = read_jsonl(DATA / "out_of_scope.jsonl")
     reranker = index.reranker
+    if reranker is not None and reranker.split == "all":
+        sys.exit(f"the re-scorer of {index.folder} remembers the held-out questions this bench scores as in scope; "
+                 "train it with `gorilla-rag train reranker --hold-out` first")
     results = {}
     index.reranker = None
     results["closest doc"] = measure(index, in_scope, out_rows)

@@ -25,6 +25,7 @@ from gorilla_rag.evaluation.run import official_records, response_text  # noqa: 
 from gorilla_rag.indexing import open_index  # noqa: E402
 from gorilla_rag.pipeline import Pipeline  # noqa: E402
 from gorilla_rag.retrieval import Filters  # noqa: E402
+from gorilla_rag.retrieval.embedder import bf16_native  # noqa: E402
 from gorilla_rag.training.pairs import load_pairs, split_pairs  # noqa: E402
 
 HUBS = ("huggingface", "torchhub", "tfhub")
@@ -93,18 +94,21 @@ def variants(index, train: list, tuned: str | None):  # noqa: ANN001, ANN201
     from gorilla_rag.retrieval.embedder import Embedder
 
     base = index.manifest["embedder"]["name"]
-    int8 = f"{base}:int8"
+    int8, fp32 = f"{base}:int8", f"{base}:fp32"
     rows = [("bm25", base, "bm25", False, False), ("dense", base, "dense", False, False),
             ("hybrid (untrained default)", base, "hybrid", False, False),
             ("hybrid, int8 query encoder", int8, "hybrid", False, False),
             ("rerank, no memory", base, "rerank", True, False),
             ("rerank + memory (trained default)", base, "rerank", True, True),
+            ("rerank + memory, fp32 questions", fp32, "rerank", True, True),
             ("rerank + memory, int8 query encoder", int8, "rerank", True, True)]
     if tuned:
         rows += [("dense, fine-tuned query encoder", tuned, "dense", False, False),
                  ("rerank + memory, fine-tuned query encoder", tuned, "rerank", True, True)]
     for label, encoder, retriever, needs, memory in rows:
-        index.dense.use_query_encoder(Embedder(encoder))
+        # as an index reads questions: bf16 where this CPU has it (precision "auto"), unless the row says fp32
+        index.dense.use_query_encoder(Embedder(encoder.removesuffix(":fp32"),
+                                               precision="fp32" if encoder.endswith(":fp32") else "auto"))
         index.reranker = rescorer(index, train, memory) if needs else None
         yield label, retriever
 
@@ -136,7 +140,9 @@ question text: HF {n['huggingface']}, TorchHub {n['torchhub']} from the train fi
 re-scorer row is fitted in this run on the other {len(train)} questions (`Reranker.train`, as
 `gorilla-rag train reranker` does). Cells: strict@1 / recall@5 (distinct APIs) / official accuracy. Retrieval is
 restricted to the question's hub. `memory`: the training questions' vectors vote for their APIs and domains
-(retrieval/memory.py). Latency: warm `ask` p50 of the run, all rows on one machine in one run.
+(retrieval/memory.py). Questions are read in bf16 where the CPU has it natively (this one: {bf16_native()}), as
+indexes do by default; the "fp32 questions" row switches that off. Latency: warm `ask` p50 of the run, all rows on
+one machine in one run.
 
 {table(["config", "HuggingFace", "TorchHub", "TF Hub", "strict@1 micro", "in-scope abstained", "out-of-scope abstained", "ask p50 ms"], rows)}
 

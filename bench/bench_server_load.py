@@ -5,7 +5,7 @@ then N clients at once (each asking its requests in turn, bounded by a time cap)
 latency, errors and the server's peak RSS (VmHWM from /proc). Every question is distinct, so the query-vector
 cache never answers one. Writes the 'server-load' section of docs/benchmarks.md.
 
-    python bench/bench_server_load.py                 # 32 clients x 20 requests, 120 s cap
+    python bench/bench_server_load.py                 # 1 and 2 workers; 32 clients x 20 requests, 120 s cap
     python bench/bench_server_load.py --clients 8 --requests 10 --no-write
 """
 
@@ -38,16 +38,46 @@ TASKS = [
 ]
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (a `--workers N` server's worker processes), from /proc."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError):
+            continue
+    tree, grew = {pid}, True
+    while grew:
+        more = {child for child, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sorted(tree)
+
+
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used, from /proc/<pid>/stat."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time a process and its descendants have used, from /proc/<pid>/stat."""
+    total = 0.0
+    for member in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def peak_rss_mib(pid: int) -> tuple[float, float]:
-    """(current RSS, peak RSS) of a process in MiB, from /proc/<pid>/status."""
-    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
-    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+    """(current RSS, peak RSS) in MiB of a process and its descendants, from /proc/<pid>/status (peaks summed)."""
+    now = peak = 0.0
+    for member in process_tree(pid):
+        try:
+            text = Path(f"/proc/{member}/status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+        now += int(fields["VmRSS"].split()[0]) / 1024
+        peak += int(fields["VmHWM"].split()[0]) / 1024
+    return now, peak
 
 
 async def run_clients(url: str, clients: int, requests: int, cap_s: float, tag: str) -> dict:
@@ -89,47 +119,52 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20, help="requests per client")
     parser.add_argument("--single", type=int, default=60, help="requests of the single-client run")
     parser.add_argument("--time-cap", type=float, default=120, help="seconds after which no request is started")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="server processes, one run each")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp) / "home"
-        home.mkdir()
-        with running_server(home, "--reload-interval", "0") as server:
-            pid = server.process.pid
-            asyncio.run(run_clients(server.url, 4, 5, args.time_cap, "warm-up"))
-            rss_idle, _ = peak_rss_mib(pid)
-            load = os.getloadavg()[0]
-            runs = []
-            for clients, requests, tag in ((1, args.single, "single"), (args.clients, args.requests, "load")):
-                used = cpu_seconds(pid)
-                runs.append(asyncio.run(run_clients(server.url, clients, requests, args.time_cap, tag)))
-                runs[-1]["cpu_ms"] = (cpu_seconds(pid) - used) * 1000 / max(runs[-1]["ok"], 1)
-                runs[-1]["cores"] = (cpu_seconds(pid) - used) / runs[-1]["seconds"]
-            single, many = runs
-            _, rss_peak = peak_rss_mib(pid)
-    ratio = many["p99"] / single["p50"]
-    rows = [[r["clients"], r["ok"], len(r["errors"]), f"{r['throughput']:.1f}", f"{r['p50']:.1f}", f"{r['p99']:.1f}",
-             f"{r['cpu_ms']:.1f}", f"{r['cores']:.2f}"] for r in (single, many)]
+    configs = []
+    for workers in args.workers:
+        with tempfile.TemporaryDirectory() as tmp:
+            home = Path(tmp) / "home"
+            home.mkdir()
+            with running_server(home, "--reload-interval", "0", "--workers", str(workers)) as server:
+                pid = server.process.pid
+                asyncio.run(run_clients(server.url, 4, 5, args.time_cap, "warm-up"))
+                rss_idle, _ = peak_rss_mib(pid)
+                load = os.getloadavg()[0]
+                runs = []
+                for clients, requests, tag in ((1, args.single, "single"), (args.clients, args.requests, "load")):
+                    used = cpu_seconds(pid)
+                    runs.append(asyncio.run(run_clients(server.url, clients, requests, args.time_cap, tag)))
+                    runs[-1]["cpu_ms"] = (cpu_seconds(pid) - used) * 1000 / max(runs[-1]["ok"], 1)
+                    runs[-1]["cores"] = (cpu_seconds(pid) - used) / runs[-1]["seconds"]
+                _, rss_peak = peak_rss_mib(pid)
+        configs.append({"workers": workers, "single": runs[0], "many": runs[1], "rss_idle": rss_idle,
+                        "rss_peak": rss_peak, "load": load, "ratio": runs[1]["p99"] / runs[0]["p50"]})
+    rows = [[c["workers"], r["clients"], r["ok"], len(r["errors"]), f"{r['throughput']:.1f}", f"{r['p50']:.1f}",
+             f"{r['p99']:.1f}", f"{r['cpu_ms']:.1f}", f"{r['cores']:.2f}"]
+            for c in configs for r in (c["single"], c["many"])]
+    first, many = configs[0], configs[0]["many"]
     body = "\n".join([
         "## HTTP server under load (`bench/bench_server_load.py`)", "",
-        f"`POST /v1/ask` over loopback, seed index (70 APIs), extractive generator, every question distinct. "
-        f"Machine: {machine()}; load average {load:.1f} when it started (the cores are shared).", "",
-        table(["clients", "requests ok", "errors", "requests/s", "p50 ms", "p99 ms", "server CPU ms/request",
-               "server cores busy"], rows), "",
-        f"- p99 at {args.clients} clients is {ratio:.1f}x the single-client p50 (goal: under 10x: "
-        f"{'met' if ratio < 10 else 'missed'}); {len(many['errors'])} errors.",
-        f"- Server RSS: {rss_idle:.0f} MiB after warm-up, peak {rss_peak:.0f} MiB.",
+        f"`POST /v1/ask` over loopback, seed index (70 APIs), extractive generator, every question distinct; "
+        f"`serve --workers N` for each N, one after the other in one run. Machine: {machine()}; load average "
+        f"{first['load']:.1f} when it started (the cores are shared with the load generator).", "",
+        table(["workers", "clients", "requests ok", "errors", "requests/s", "p50 ms", "p99 ms",
+               "server CPU ms/request", "server cores busy"], rows), "",
+        *[f"- {c['workers']} worker(s): p99 at {args.clients} clients is {c['ratio']:.1f}x the single-client p50 "
+          f"(goal: under 10x: {'met' if c['ratio'] < 10 else 'missed'}); {len(c['many']['errors'])} errors; "
+          f"RSS {c['rss_idle']:.0f} MiB after warm-up, peak {c['rss_peak']:.0f} MiB (all processes)." for c in configs],
         "- The server runs the pipeline in FastAPI's thread pool with one torch intra-op thread, and encodes the "
-        "questions that arrive together in one batch (`BatchingEmbedder`): the MiniLM forward pass is most of a "
-        "request's CPU, and a batch of 32 costs about 4x one question, hence the lower CPU per request under load.",
-        f"- At {args.clients} clients the server kept {many['cores']:.2f} of {os.cpu_count()} cores busy: "
-        f"throughput = cores it gets / CPU per request ({many['cores']:.2f} / {many['cpu_ms']:.1f} ms = "
-        f"{many['cores'] * 1000 / many['cpu_ms']:.0f}/s), and with closed-loop clients latency = clients / "
-        "throughput; on shared cores (see the load average) the other tenants get the rest.",
+        "questions that arrive together in one batch (`BatchingEmbedder`, bf16 on this CPU when it has bf16).",
+        f"- With {first['workers']} worker(s) at {args.clients} clients the server kept {many['cores']:.2f} of "
+        f"{os.cpu_count()} cores busy: throughput = cores it gets / CPU per request ({many['cores']:.2f} / "
+        f"{many['cpu_ms']:.1f} ms = {many['cores'] * 1000 / many['cpu_ms']:.0f}/s), and with closed-loop clients "
+        "latency = clients / throughput: the 10x goal needs throughput of at least clients / (10 x single p50).",
     ])
     print(body)
-    for error in many["errors"][:5]:
+    for error in [e for c in configs for e in c["many"]["errors"]][:5]:
         print("error:", error, file=sys.stderr)
     if not args.no_write:
         write_section("server-load", body)

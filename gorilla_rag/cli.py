@@ -190,8 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="index name or folder (default: 'default')")
     p.add_argument("--corpus", help="corpus folder (default: the home's corpus, else the seed)")
     p.add_argument("--embedder", help="sentence-transformers model name or folder (default all-MiniLM-L6-v2)")
-    p.add_argument("--query-encoder", help="query-side model (default: the home's trained retriever if any, "
-                                           "else the embedder quantised to int8; 'base' = the embedder in fp32)")
+    p.add_argument("--query-encoder", help="query-side model (default: the home's trained retriever if any, else "
+                                           "the embedder; '<model>:int8' quantised). Questions run in bf16 where "
+                                           "the CPU has it natively ($GORILLA_RAG_QUERY_PRECISION=fp32 to not)")
     p = command("info", cmd_index_info, parent=index)
     p.add_argument("--name", help="index name or folder")
     p.add_argument("--json", action="store_true", help="print JSON")

@@ -38,7 +38,7 @@ def build_index(home: str | Path | None = None, name: str | Path | None = None, 
     query = settings.query_encoder_name(home, query_encoder)
     return Index.build(docs, folder, Embedder(doc_embedder),
                        corpus_path=corpus_dir.resolve(), show_progress=show_progress,
-                       query_embedder=Embedder(query) if query else None,
+                       query_embedder=Embedder(query, precision="auto") if query else None,
                        reranker=matching_reranker(home, query or None))
 
 

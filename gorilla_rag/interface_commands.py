@@ -25,16 +25,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
         import uvicorn
     except ImportError as exc:
         raise GorillaError("the HTTP server needs uvicorn: pip install 'gorilla-rag[server]'") from exc
+    if args.workers < 1:
+        raise GorillaError(f"--workers {args.workers}: at least 1 process is needed")
     _log_to_stderr("%(levelname)s:     %(message)s")
-    app = create_app(args.home, args.index, args.generator, reload_interval=args.reload_interval)
     if args.host not in LOOPBACK and not settings.api_key():
         log.warning("serving on %s without an API key: anyone who reaches it can use it (set GORILLA_RAG_API_KEY)",
                     args.host)
-    app.state.serving.load()  # a missing or stale index is reported here, as one line, before the port is bound
     # Keep-alive longer than clients' pool expiry (httpx: 5 s, as uvicorn's default): a client reusing a
     # connection the server is closing at the same moment gets a failed request.
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=not args.no_access_log,
-                timeout_keep_alive=30)
+    options = {"host": args.host, "port": args.port, "log_level": "info", "access_log": not args.no_access_log,
+               "timeout_keep_alive": 30}
+    if args.workers > 1:
+        from gorilla_rag.indexing import open_index
+        from gorilla_rag.server_workers import run_workers
+
+        open_index(args.home, args.index)  # a missing or stale index is reported here, once, before any worker starts
+        run_workers(args.workers, args.index, args.generator, args.reload_interval, **options)
+        return 0
+    app = create_app(args.home, args.index, args.generator, reload_interval=args.reload_interval)
+    app.state.serving.load()  # a missing or stale index is reported here, as one line, before the port is bound
+    uvicorn.run(app, **options)
     return 0
 
 
@@ -53,6 +63,9 @@ def add_commands(sub: argparse._SubParsersAction, groups: dict, command) -> None
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     serve.add_argument("--no-access-log", action="store_true", help="do not log one line per request")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="server processes sharing the port, each with its own copy of the index (default 1; one "
+                            "process keeps about one core busy, so use up to the number of cores)")
     mcp = command("mcp", cmd_mcp)
     for parser in (serve, mcp):
         parser.add_argument("--index", help="index name under the home, or a folder (default: the default index)")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import queue
 import threading
 import time
@@ -64,6 +65,8 @@ class BatchingEmbedder:
             try:
                 if len(batch) == 1 and hasattr(self.inner, "embed_one"):  # an idle server: the single-text path
                     vectors = self.inner.embed_one(batch[0][0])[None, :]
+                elif hasattr(self.inner, "embed_queries"):
+                    vectors = self.inner.embed_queries([text for text, _ in batch])
                 else:
                     vectors = self.inner.embed([text for text, _ in batch])
             except BaseException as exc:  # noqa: BLE001 - handed to the waiting request threads
@@ -163,4 +166,5 @@ class Serving:
     def describe(self) -> dict[str, Any]:
         """The manifest of the index being served, with where it was loaded from, when, and how many reloads."""
         folder = self.version[0] if self.version else str(self.folder)
-        return {**self.pipeline.index.manifest, "folder": folder, "loaded_at": self.loaded_at, "reloads": self.reloads}
+        return {**self.pipeline.index.manifest, "folder": folder, "loaded_at": self.loaded_at, "reloads": self.reloads,
+                "process": os.getpid()}

