@@ -25,22 +25,44 @@ def cmd_eval_apibench(args: argparse.Namespace) -> int:
         questions = [q for q in questions if is_held_out(q.text) == (args.split == "held-out")]
     questions = questions[: args.limit or None]
     index = open_index(args.home, args.index)
-    if args.split != "all" and getattr(index.reranker, "split", "train") == "all":
+    learned = getattr(index.reranker, "split", None)  # None: no re-scorer, nothing learned from questions
+    if args.split != "all" and learned == "all":
         from gorilla_rag.errors import GorillaError
 
         raise GorillaError(f"index {index.folder}: its re-scorer remembers every APIBench question, the held-out "
                            f"ones too, so --split {args.split} would score questions it learned; retrain it with "
-                           "`gorilla-rag train reranker --hold-out` first (or evaluate --split all)")
+                           "`gorilla-rag train reranker --hold-out` first")
     retriever = apply_config(index, args.config) if args.config else args.retriever
     pipeline = Pipeline(index, load_generator(args.generator), retriever=retriever)
     report, texts = evaluate_pipeline(pipeline, questions, hub, progress=not args.json)
     report.update({"hub": hub, "config": args.config or pipeline.retriever, "generator": args.generator,
                    "split": args.split})
+    caveat = trained_on_caveat(args.questions, args.split, learned)
+    if caveat:
+        report["caveat"] = caveat
     if args.responses_out:
         write_responses(args.responses_out, texts)
         print(f"wrote {len(texts)} responses to {args.responses_out}", file=sys.stderr)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0
+
+
+def trained_on_caveat(questions: str, split: str, learned: str | None) -> str | None:
+    """What to say when the index's re-scorer learned some of the questions being scored (a file `train reranker`
+    reads: same name), so the numbers are partly on training data; None when it did not."""
+    from pathlib import Path
+
+    from gorilla_rag.training.pairs import QUESTION_FILES
+
+    if learned is None or Path(questions).name not in {Path(f).name for f in QUESTION_FILES.values()}:
+        return None
+    if learned == "all":
+        return ("the index's re-scorer learned every question of this file (`train reranker`): these numbers are on "
+                "training data, not a result; train with --hold-out and score --split held-out")
+    if split != "held-out":
+        return (f"the index's re-scorer learned the {'train' if split == 'train' else 'non-held-out'} questions of "
+                "this file: only --split held-out scores questions it never saw")
+    return None
 
 
 def cmd_eval_responses(args: argparse.Namespace) -> int:

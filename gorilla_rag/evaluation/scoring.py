@@ -82,4 +82,6 @@ def format_report(report: dict) -> str:
         lines += ["", f"{'retriever':<10}" + "".join(f"{k:>11}" for k in ks)]
         for name, values in retrieval.items():
             lines.append(f"{name:<10}" + "".join(f"{values[k]:>11.1%}" for k in ks))
+    if report.get("caveat"):
+        lines += ["", f"caveat: {report['caveat']}"]
     return "\n".join(lines)

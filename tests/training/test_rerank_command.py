@@ -1,5 +1,6 @@
 """`train reranker` end to end on APIBench-format question files written from the seed corpus: which questions it
-learns from (all, or all but the held-out split), the card it leaves, and the held-out evaluation it refuses."""
+learns from (all, or all but the held-out split), the card it leaves, the held-out evaluation it refuses and the
+caveat on scores of questions it learned."""
 
 import json
 import shutil
@@ -53,6 +54,8 @@ def test_by_default_every_question_is_learned_and_held_out_evaluation_is_refused
     args = ["eval", "apibench", "--questions", str(question_file), "--hub", "tfhub", "--index", str(own_index.folder)]
     assert main([*args, "--split", "held-out"]) == 2
     assert "train reranker --hold-out" in capsys.readouterr().err
+    assert main([*args, "--json"]) == 0  # scoring what it learned is allowed, and said to be no result
+    assert "training data, not a result" in json.loads(capsys.readouterr().out)["caveat"]
 
     held_card = train_reranker(own_index, apibench, tmp_path / "models" / "reranker.json", hold_out=True)
     def texts(relative: str) -> list[str]:
@@ -64,5 +67,5 @@ def test_by_default_every_question_is_learned_and_held_out_evaluation_is_refused
     assert held_card["train_pairs"] == total - held
     assert main([*args, "--split", "held-out", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["split"] == "held-out"
+    assert report["split"] == "held-out" and "caveat" not in report
     assert report["strict"]["n"] == sum(is_held_out(text) for text in texts(QUESTION_FILES["tfhub"])) > 0
