@@ -146,6 +146,7 @@ def _quantized(model):  # noqa: ANN001, ANN202
         return torch.ao.quantization.quantize_dynamic(copy.deepcopy(model), {torch.nn.Linear}, dtype=torch.qint8)
 
 
+@lru_cache(maxsize=1)
 def bf16_native() -> bool:
     """Whether this CPU computes bfloat16 in hardware (AVX512-BF16 or AMX); elsewhere bf16 is emulated, slower."""
     import torch
