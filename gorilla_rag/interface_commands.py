@@ -36,10 +36,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     options = {"host": args.host, "port": args.port, "log_level": "info", "access_log": not args.no_access_log,
                "timeout_keep_alive": 30}
     if args.workers > 1:
-        from gorilla_rag.indexing import open_index
-        from gorilla_rag.server_workers import run_workers
+        from gorilla_rag.server_workers import check_index, run_workers
 
-        open_index(args.home, args.index)  # a missing or stale index is reported here, once, before any worker starts
+        check_index(args.home, args.index)  # a missing or stale index is reported here, once, before workers start
         run_workers(args.workers, args.index, args.generator, args.reload_interval, **options)
         return 0
     app = create_app(args.home, args.index, args.generator, reload_interval=args.reload_interval)

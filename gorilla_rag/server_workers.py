@@ -65,6 +65,35 @@ except ImportError:
     PROTOCOL = "gorilla_rag.server_workers:H11NoDelay"
 
 
+def _open_index(home: str | None, index: str | None) -> str | None:
+    """Open (building the default one if absent) the index; the message of what is wrong with it, or None."""
+    from gorilla_rag.errors import USER_ERRORS
+    from gorilla_rag.indexing import open_index
+
+    try:
+        open_index(home, index)
+    except USER_ERRORS as exc:
+        return str(exc)
+    return None
+
+
+def check_index(home: str | None, index: str | None) -> None:
+    """Refuse to start (GorillaError naming the fix) when the index cannot be used, before any worker starts.
+
+    Done in a short-lived process: opening an index (or building the first one) loads FAISS, BM25 and perhaps
+    torch, which the supervisor would otherwise keep in memory for nothing (~650 MB measured).
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from gorilla_rag.errors import GorillaError
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        problem = pool.submit(_open_index, home, index).result()
+    if problem:
+        raise GorillaError(problem)
+
+
 def run_workers(workers: int, index: str | None, generator: str, reload_interval: float, **options: Any) -> None:
     """Start `workers` processes on one port (uvicorn's supervisor restarts one that dies) and wait."""
     import uvicorn

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import httpx
@@ -44,14 +45,23 @@ def test_two_worker_processes_answer_on_one_port(tmp_path):
         assert server.process.pid not in seen
 
 
-def test_a_worker_count_below_one_is_refused(tmp_path, capsys):
+def test_a_worker_count_below_one_or_a_broken_index_is_refused_before_workers_start(tmp_path, capsys):
     assert main(["--home", str(tmp_path), "serve", "--workers", "0"]) == 2
     assert "--workers 0" in capsys.readouterr().err
+    broken = tmp_path / "indexes" / "default"
+    broken.mkdir(parents=True)
+    (broken / "index.json").write_text("{broken")
+    # the index is opened in a short-lived process; its message comes back as ours before any port is bound
+    # (the port given is taken, so a server that tried to start would fail differently instead of hanging)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        assert main(["--home", str(tmp_path), "serve", "--workers", "2", "--port", port]) == 2
+    assert "unreadable index.json" in capsys.readouterr().err
 
 
 def test_worker_connections_have_nagle_switched_off():
-    import socket
-
     from gorilla_rag.server_workers import PROTOCOL, _no_delay
 
     class Transport:
