@@ -45,21 +45,64 @@ def normalize_arguments(value: Any) -> dict[str, str]:
     return {part.strip(): "" for part in text.split(",") if part.strip()}
 
 
+_VERSION = re.compile(r"(?:[<>=!~]=?=?)?\s*\d+(?:\.(?:\d+|x|\*))*(?:\.?(?:a|b|rc|post|dev)\d*)?")
+_REQUIREMENT = re.compile(r"(?P<name>[A-Za-z][\w.\-]*(?:\[[\w,\-]+\])?)\s*(?P<spec>(?:[<>=!~]=?=?)\s*[\w.*]+)?")
+_ALIASES = {"pytorch": "torch", "tensorflow hub": "tensorflow_hub", "sklearn": "scikit-learn"}
+
+
+def _version_spec(value: str) -> str:
+    """'>=2.0' → '>=2.0', '1.0.0' and 'v1.0.0' → '==1.0.0', '2.x' → '==2.*'; '' for 'latest', prose and the like."""
+    value = value.strip().removeprefix("v")
+    if not _VERSION.fullmatch(value):
+        return ""
+    value = value.replace(".x", ".*")
+    return value if value[0] in "<>=!~" else f"=={value}"
+
+
+def _requirements_in_text(text: str) -> list[str]:
+    """Requirement specs named in free text: 'pip install -U a b>=1', 'import x as y', 'a, b', 'TensorFlow Hub'."""
+    for alias, name in _ALIASES.items():
+        text = re.sub(rf"\b{alias}\b", name, text, flags=re.IGNORECASE)
+    imported = re.fullmatch(r"\s*(?:from\s+([\w.]+)\s+)?import\s+([\w.]+).*", text)
+    if imported:
+        return [(imported.group(1) or imported.group(2)).split(".")[0]]
+    specs: list[str] = []
+    text = re.sub(r"\s*([<>=!~]=?=?)\s*", r"\1", text)  # 'tensorflow >= 2.0' → one token
+    for token in re.split(r"[,;\s]+", text):
+        token = token.strip().lstrip("!")
+        match = _REQUIREMENT.fullmatch(token)
+        if match and not token.startswith("-") and match.group("name").lower() not in _PIP_NOISE:
+            specs.append(token)
+    return specs
+
+
+def requirement_name(spec: str) -> str:
+    """The distribution name of a requirement spec ('tensorflow_hub>=0.12' → 'tensorflow_hub')."""
+    match = _REQUIREMENT.match(spec.strip())
+    return match.group("name").split("[")[0] if match else spec.strip()
+
+
 def normalize_requirements(value: Any) -> tuple[str, ...]:
-    """Requirements as a tuple of package names, in order, without pip noise or duplicates."""
+    """Requirements as pip-style specs ('tensorflow>=2.0', 'transformers'), in order, one per package.
+
+    APIBench writes them as a list, a comma list, a pip command, an import line, or a {package: version} dict
+    whose values may be a version, 'latest', or prose; versions are kept when they are versions."""
+    specs: list[str] = []
     if isinstance(value, dict):
-        parts = [f"{k} {v}" for k, v in value.items()]
+        for key, version in value.items():
+            if isinstance(version, list):
+                specs += normalize_requirements(version)
+            elif _REQUIREMENT.fullmatch(str(key).strip()) and str(key).strip().lower() not in _PIP_NOISE:
+                specs.append(str(key).strip() + _version_spec(as_text(version)))
     elif isinstance(value, list):
-        parts = [as_text(v) for v in value]
-    else:
-        parts = [as_text(value)]
-    names: list[str] = []
-    for part in parts:
-        for token in re.split(r"[,;\s]+", part):
-            token = token.strip()
-            if token and token.lower() not in _PIP_NOISE and not token.startswith("-") and token not in names:
-                names.append(token)
-    return tuple(names)
+        for item in value:
+            specs += normalize_requirements(item)
+    elif as_text(value):
+        specs = _requirements_in_text(as_text(value))
+    unique: dict[str, str] = {}
+    for spec in specs:
+        unique.setdefault(requirement_name(spec).lower(), spec)
+    return tuple(unique.values())
 
 
 def normalize_example(value: Any) -> str:

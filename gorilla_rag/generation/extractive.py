@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gorilla_rag.corpus.normalize import requirement_name
 from gorilla_rag.types import ApiDoc, GeneratedCall, Hit
 
 _IMPORTS = {
@@ -18,7 +19,7 @@ def example_code(doc: ApiDoc) -> str:
     header = _IMPORTS.get(doc.source)
     if header is None and doc.source == "huggingface":
         symbol = loader.split(".", 1)[0]
-        module = doc.requirements[0] if doc.requirements else "transformers"
+        module = requirement_name(doc.requirements[0]) if doc.requirements else "transformers"
         header = f"from {module} import {symbol}" if symbol.isidentifier() else ""
     call = doc.api_call if "=" in doc.api_call.split("(", 1)[0] else f"model = {doc.api_call}"
     return "\n".join(line for line in (header, call) if line)

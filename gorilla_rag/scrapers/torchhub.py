@@ -235,7 +235,7 @@ def entry_doc(entry: _Entry, description: str = "", extra: Mapping[str, Any] | N
         functionality=title,
         arguments=entry.kwargs or {"repo_or_dir": repr(_repo_arg(entry.repo, entry.ref)), "model": repr(entry.model)},
         example_code=example,
-        requirements=tuple(dict.fromkeys(requirements)),
+        requirements=normalize_requirements(list(requirements)),
         metrics=_metrics(text, entry.model),
         extra={"repo": entry.repo, **({"ref": entry.ref} if entry.ref else {}), "page": entry.page.path,
                **({"github_link": meta["github-link"]} if meta.get("github-link") else {}),

@@ -7,6 +7,7 @@ from gorilla_rag.corpus.normalize import (
     normalize_arguments,
     normalize_metrics,
     normalize_requirements,
+    requirement_name,
 )
 
 
@@ -29,6 +30,25 @@ def test_requirements_drop_pip_noise_and_duplicates():
     assert normalize_requirements("pip install -q torchaudio omegaconf") == ("torchaudio", "omegaconf")
     assert normalize_requirements(["torch", "torch", "timm"]) == ("torch", "timm")
     assert normalize_requirements("tensorflow, tensorflow_hub") == ("tensorflow", "tensorflow_hub")
+    assert normalize_requirements("!pip install timm --upgrade") == ("timm",)
+
+
+def test_requirements_keep_versions_as_pip_specs():
+    assert normalize_requirements({"tensorflow": ">=2.0.0", "tensorflow_hub": ">=0.6.0"}) == (
+        "tensorflow>=2.0.0", "tensorflow_hub>=0.6.0")
+    assert normalize_requirements({"torch": "1.0.0", "torchvision": "2.x"}) == ("torch==1.0.0", "torchvision==2.*")
+    assert normalize_requirements("tensorflow >= 2.0, torch") == ("tensorflow>=2.0", "torch")
+    assert normalize_requirements(["tokenizers==0.13.2", "tokenizers", "PyTorch"]) == ("tokenizers==0.13.2", "torch")
+
+
+def test_requirements_ignore_prose_versions_and_non_packages():
+    assert normalize_requirements({"transformers": "latest", "python": ">=3.8"}) == ("transformers",)
+    assert normalize_requirements({"transformers": "from transformers import AutoTokenizer, pipeline"}) == (
+        "transformers",)
+    assert normalize_requirements({"packages": ["transformers", "PIL"]}) == ("transformers", "PIL")
+    assert normalize_requirements(["import tensorflow_hub as hub"]) == ("tensorflow_hub",)
+    assert normalize_requirements("TensorFlow Hub") == ("tensorflow_hub",)
+    assert requirement_name("tensorflow_hub>=0.12") == "tensorflow_hub" and requirement_name("a[x]==1") == "a"
 
 
 def test_metrics_parse_numbers_units_and_errors():
