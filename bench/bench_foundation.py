@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -107,7 +108,12 @@ def main() -> None:
 
     env = {**os.environ, "GORILLA_RAG_HOME": str(home)}
     exe = [sys.executable, "-m", "gorilla_rag.cli"]
-    cold_ask = wall_time(exe + ["ask", "detect objects in a street photo"], runs=3, env=env)
+    cold: dict[str, list[float]] = {"1": [], "0": []}  # light encoder on / off, runs interleaved
+    for _ in range(3):
+        for light in cold:
+            cold[light].append(wall_time(exe + ["ask", "detect objects in a street photo"], runs=1,
+                                         env={**env, "GORILLA_RAG_LIGHT_ENCODER": light}))
+    cold_ask, cold_st = (statistics.median(cold[light]) for light in ("1", "0"))
     help_s = wall_time(exe + ["--help"], runs=5, env=env)
     import_s = wall_time([sys.executable, "-c", "import gorilla_rag"], runs=10) - wall_time([sys.executable, "-c", "pass"], runs=10)
 
@@ -135,6 +141,7 @@ TorchHub is measured on the 837 TorchHub *train* questions (no TorchHub eval que
 |---|---|
 | index build, {len(docs)} docs (BM25 + MiniLM embeddings + FAISS) | {build_s:.1f} |
 | cold `gorilla-rag ask` (new process, loads torch + model + index) | {cold_ask:.2f} |
+| same, questions encoded through sentence-transformers (`GORILLA_RAG_LIGHT_ENCODER=0`; interleaved runs) | {cold_st:.2f} ({cold_st / cold_ask:.1f}x) |
 | `gorilla-rag --help` (new process) | {help_s:.3f} |
 | `import gorilla_rag` (minus bare interpreter start) | {max(import_s, 0):.3f} |
 

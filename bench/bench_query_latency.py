@@ -5,7 +5,8 @@ Rows (hybrid retrieval, untuned MiniLM query encoder, the held-out APIBench ques
   +faiss1  — FAISS searches on one thread (its idle OpenMP workers no longer spin against torch)
   +direct  — a direct forward pass for one question (Embedder.embed_one), eager
   +traced  — that forward pass traced, frozen and optimised for inference (fp32)
-  +bf16    — and questions computed in bfloat16 (the default where the CPU has bf16 natively)
+  +bf16    — and questions computed in bfloat16 (where the CPU has bf16 natively)
+  +light   — the light encoder (our own small torch BERT, no sentence-transformers), fp32, then bf16 (the default)
   +int8    — or the query encoder quantised to int8 (documents keep fp32 vectors): opt-in
 
     GORILLA_RAG_HOME=... python bench/bench_query_latency.py [--apibench PATH]
@@ -48,16 +49,18 @@ def main() -> None:
     questions = [p.question.text for p in held]
     base = index.manifest["embedder"]["name"]
     cores = os.cpu_count() or 1
-    configs = [("before: encode(), FAISS default threads", EncodeOnly(base), cores, "1"),
-               ("+ FAISS on one thread", EncodeOnly(base), 1, "1"),
-               ("+ direct forward pass for one question", Embedder(base), 1, "0"),
-               ("+ traced and frozen (fp32)", Embedder(base), 1, "1"),
-               ("+ bf16 questions (default where the CPU has bf16)", Embedder(base, precision="bf16"), 1, "1"),
-               ("+ int8 query encoder instead (opt-in)", Embedder(f"{base}:int8"), 1, "1")]
+    configs = [("before: encode(), FAISS default threads", EncodeOnly(base), cores, "1", "0"),
+               ("+ FAISS on one thread", EncodeOnly(base), 1, "1", "0"),
+               ("+ direct forward pass for one question", Embedder(base), 1, "0", "0"),
+               ("+ traced and frozen (fp32)", Embedder(base), 1, "1", "0"),
+               ("+ bf16 questions", Embedder(base, precision="bf16"), 1, "1", "0"),
+               ("light encoder instead of sentence-transformers (fp32)", Embedder(base), 1, "1", "1"),
+               ("+ bf16 questions (the default where the CPU has bf16)", Embedder(base, precision="bf16"), 1, "1", "1"),
+               ("+ int8 query encoder instead (opt-in)", Embedder(f"{base}:int8"), 1, "1", "1")]
     rows, first, top1 = [], None, {}
     pipeline = Pipeline(index, retriever="hybrid")
-    for label, embedder, threads, trace in configs:
-        os.environ["GORILLA_RAG_TRACE"] = trace
+    for label, embedder, threads, trace, light in configs:
+        os.environ["GORILLA_RAG_TRACE"], os.environ["GORILLA_RAG_LIGHT_ENCODER"] = trace, light
         single_text._FORWARD.clear()  # rebuilt on first use under this row's setting
         index.dense.use_query_encoder(embedder)
         index.dense.search("warm up", 1)  # FAISS reads its thread setting on first use; set ours after

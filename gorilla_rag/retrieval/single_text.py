@@ -1,4 +1,5 @@
-"""Encoding questions fast: a direct forward pass instead of `SentenceTransformer.encode`, traced and frozen.
+"""Encoding questions fast on the sentence-transformers path (models the light encoder does not run, int8 ones, or
+$GORILLA_RAG_LIGHT_ENCODER=0): a direct forward pass instead of `SentenceTransformer.encode`, traced and frozen.
 
 `encode` sorts, pads, batches and converts even for one text (~2 ms on 2 CPU cores); the TorchScript trace of the
 encoder, frozen and optimised for inference, saves another ~2 ms per question (bench/bench_query_latency.py). A

@@ -1,4 +1,5 @@
-"""The single-question encoder path: the same vectors as `encode`, traced or not, and a trace that is checked."""
+"""The question encoder paths (the light encoder, or sentence-transformers with its traced single-text forward pass):
+the same vectors as `encode`, and a trace that is checked."""
 
 import numpy as np
 import pytest
@@ -10,8 +11,14 @@ TEXTS = ["hello", "classify images of cats " * 120, "Ünïcode – text with ém
          "We run a small online shop and want to tag every product photo with what it shows."]
 
 
+@pytest.fixture(params=["light", "sentence-transformers"])
+def encoder_path(request, monkeypatch):
+    monkeypatch.setenv("GORILLA_RAG_LIGHT_ENCODER", "1" if request.param == "light" else "0")
+    return request.param
+
+
 @pytest.mark.parametrize("name", ["all-MiniLM-L6-v2", "all-MiniLM-L6-v2:int8"])
-def test_one_text_gives_the_vector_encode_gives(name):
+def test_one_text_gives_the_vector_encode_gives(name, encoder_path):
     embedder = Embedder(name)
     expected = np.stack([embedder.embed([t])[0] for t in TEXTS])  # one at a time: int8 scales depend on the batch
     got = np.stack([embedder.embed_one(t) for t in TEXTS])
@@ -46,7 +53,7 @@ def test_models_of_another_shape_fall_back_to_encode():
     assert single_text._make(Other([object()])) is None
 
 
-def test_several_questions_at_once_give_the_vectors_encode_gives():
+def test_several_questions_at_once_give_the_vectors_encode_gives(encoder_path):
     embedder = Embedder()
     expected = embedder.embed(TEXTS)
     got = embedder.embed_queries(TEXTS)
@@ -54,7 +61,7 @@ def test_several_questions_at_once_give_the_vectors_encode_gives():
     assert np.abs(embedder.embed_queries(TEXTS[::-1])[::-1] - got).max() < 1e-5  # order given back as asked
 
 
-def test_bf16_questions_point_where_fp32_ones_do():
+def test_bf16_questions_point_where_fp32_ones_do(encoder_path):
     fp32, bf16 = Embedder(), Embedder("all-MiniLM-L6-v2:bf16")
     reference = fp32.embed(TEXTS)
     for got in (bf16.embed(TEXTS), np.stack([bf16.embed_one(t) for t in TEXTS]), bf16.embed_queries(TEXTS)):

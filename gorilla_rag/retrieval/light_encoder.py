@@ -1,0 +1,189 @@
+"""A light question encoder: BERT-family sentence-transformers folders run by a small torch module of our own.
+
+`import sentence_transformers` pulls in transformers and scikit-learn: ~5 of the ~7 s a cold `gorilla-rag ask`
+took. For the usual (BERT Transformer, mean Pooling, Normalize) folder (all-MiniLM-L6-v2 and what `train
+retriever` writes) the encoder is small enough to run directly: weights from safetensors, token ids from the Rust
+`tokenizers` library, attention from torch. `LightEncoder.open` returns None for anything else (other
+architectures, CLS pooling, missing files), and the sentence-transformers path is used; a test checks that both
+give the same vectors.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+_MODULES = ["sentence_transformers.models.Transformer", "sentence_transformers.models.Pooling",
+            "sentence_transformers.models.Normalize"]
+
+
+def _read_json(path: Path) -> dict | list | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _eligible(folder: Path) -> dict | None:
+    """The BERT config of a (Transformer, mean Pooling, Normalize) folder with the files we read, else None."""
+    modules = _read_json(folder / "modules.json")
+    if not isinstance(modules, list) or [m.get("type") for m in modules] != _MODULES or modules[0].get("path"):
+        return None
+    pooling = _read_json(folder / modules[1]["path"] / "config.json") or {}
+    modes = [key for key, on in pooling.items() if key.startswith("pooling_mode") and on is True]
+    config = _read_json(folder / "config.json")
+    if modes != ["pooling_mode_mean_tokens"] or not isinstance(config, dict) or config.get("model_type") != "bert":
+        return None
+    if config.get("hidden_act", "gelu") != "gelu" or config.get("position_embedding_type", "absolute") != "absolute":
+        return None
+    if not (folder / "model.safetensors").is_file() or not (folder / "tokenizer.json").is_file():
+        return None
+    return config
+
+
+class LightEncoder:
+    """`encode(texts)` → float32 unit vectors (len(texts), hidden), mean-pooled over real tokens in float32."""
+
+    def __init__(self, model, tokenizer, hidden: int) -> None:  # noqa: ANN001 - a _Bert and a tokenizers.Tokenizer
+        self.model, self.tokenizer, self.hidden = model, tokenizer, hidden
+
+    @classmethod
+    def open(cls, folder: str | Path) -> LightEncoder | None:
+        folder = Path(folder)
+        config = _eligible(folder)
+        if config is None:
+            return None
+        from safetensors.torch import load_file
+        from tokenizers import Tokenizer
+
+        settings = _read_json(folder / "sentence_bert_config.json") or {}
+        limit = min(int(settings.get("max_seq_length") or 512), int(config["max_position_embeddings"]))
+        tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        tokenizer.no_padding()
+        tokenizer.enable_truncation(limit)
+        import torch
+
+        weights = {key.removeprefix("bert."): value for key, value in load_file(folder / "model.safetensors").items()}
+        with torch.device("meta"):  # no random initialisation: every parameter comes from the file
+            model = _Bert(config)
+        if set(model.state_dict()) - set(weights):
+            return None
+        model.load_state_dict({key: weights[key] for key in model.state_dict()}, assign=True)
+        return cls(model.eval(), tokenizer, int(config["hidden_size"]))
+
+    def to(self, dtype) -> LightEncoder:  # noqa: ANN001 - a torch dtype
+        import copy
+
+        return LightEncoder(copy.deepcopy(self.model).to(dtype), self.tokenizer, self.hidden)
+
+    def encode(self, texts: list[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
+        import torch
+
+        out = np.zeros((len(texts), self.hidden), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths share a batch: less padding
+        starts = range(0, len(order), batch_size)
+        if show_progress:
+            from tqdm import tqdm
+
+            starts = tqdm(starts, desc="embedding", unit="batch")
+        for start in starts:
+            chosen = order[start:start + batch_size]
+            ids = [e.ids for e in self.tokenizer.encode_batch([texts[i] for i in chosen])]
+            width = max(len(row) for row in ids)
+            tokens = torch.zeros((len(ids), width), dtype=torch.long)
+            mask = torch.zeros((len(ids), width), dtype=torch.bool)
+            for row, row_ids in enumerate(ids):
+                tokens[row, :len(row_ids)] = torch.tensor(row_ids)
+                mask[row, :len(row_ids)] = True
+            with torch.inference_mode():
+                hidden = self.model(tokens, mask if width * len(ids) != int(mask.sum()) else None).float()
+                weights = mask.unsqueeze(-1).float()
+                pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+                out[chosen] = torch.nn.functional.normalize(pooled, dim=1).numpy()
+        return out
+
+
+def _Bert(config: dict):  # noqa: ANN202, N802 - builds the torch module lazily (torch is imported here)
+    import torch
+    from torch import nn
+    from torch.nn import functional
+
+    eps = float(config.get("layer_norm_eps", 1e-12))
+    size, heads = int(config["hidden_size"]), int(config["num_attention_heads"])
+
+    class Embeddings(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.word_embeddings = nn.Embedding(int(config["vocab_size"]), size)
+            self.position_embeddings = nn.Embedding(int(config["max_position_embeddings"]), size)
+            self.token_type_embeddings = nn.Embedding(int(config.get("type_vocab_size", 2)), size)
+            self.LayerNorm = nn.LayerNorm(size, eps=eps)
+
+        def forward(self, ids: torch.Tensor) -> torch.Tensor:
+            positions = torch.arange(ids.shape[1], device=ids.device)
+            summed = self.word_embeddings(ids) + self.position_embeddings(positions) + self.token_type_embeddings.weight[0]
+            return self.LayerNorm(summed)
+
+    class SelfAttention(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.query, self.key, self.value = nn.Linear(size, size), nn.Linear(size, size), nn.Linear(size, size)
+
+    class Projection(nn.Module):  # BERT's "output" blocks: dense, then LayerNorm over the residual sum
+        def __init__(self, width: int) -> None:
+            super().__init__()
+            self.dense = nn.Linear(width, size)
+            self.LayerNorm = nn.LayerNorm(size, eps=eps)
+
+        def forward(self, x: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
+            return self.LayerNorm(self.dense(x) + residual)
+
+    class Attention(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.self, self.output = SelfAttention(), Projection(size)
+
+    class Intermediate(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.dense = nn.Linear(size, int(config["intermediate_size"]))
+
+    class Layer(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.attention, self.intermediate = Attention(), Intermediate()
+            self.output = Projection(int(config["intermediate_size"]))
+
+        def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+            batch, length, _ = x.shape
+            attn = self.attention.self
+
+            def split(t: torch.Tensor) -> torch.Tensor:
+                return t.view(batch, length, heads, size // heads).transpose(1, 2)
+
+            context = functional.scaled_dot_product_attention(
+                split(attn.query(x)), split(attn.key(x)), split(attn.value(x)),
+                attn_mask=None if mask is None else mask[:, None, None, :], scale=1 / math.sqrt(size // heads))
+            x = self.attention.output(context.transpose(1, 2).reshape(batch, length, size), x)
+            return self.output(functional.gelu(self.intermediate.dense(x)), x)
+
+    class Encoder(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.layer = nn.ModuleList(Layer() for _ in range(int(config["num_hidden_layers"])))
+
+    class Bert(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.embeddings, self.encoder = Embeddings(), Encoder()
+
+        def forward(self, ids: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+            x = self.embeddings(ids)
+            for layer in self.encoder.layer:
+                x = layer(x, mask)
+            return x
+
+    return Bert()

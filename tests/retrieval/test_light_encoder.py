@@ -1,0 +1,75 @@
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gorilla_rag.retrieval.embedder import Embedder, bf16_native, resolve_model_path
+from gorilla_rag.retrieval.light_encoder import LightEncoder
+
+TEXTS = ["I want to translate English text to French", "detect objects in street photos", "word " * 400, "",
+         "Ünïcode 東京 text, with punctuation!?"]
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    return resolve_model_path("all-MiniLM-L6-v2")
+
+
+def sentence_transformers_vectors(path, texts):
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(path, device="cpu").encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+
+
+def test_same_vectors_as_sentence_transformers(bundled):
+    light = LightEncoder.open(bundled)
+    assert light is not None and light.hidden == 384
+    got = light.encode(TEXTS, batch_size=2)  # padded batches, one truncated text, one empty text
+    assert np.abs(got - sentence_transformers_vectors(bundled, TEXTS)).max() < 1e-5
+    assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+
+
+def test_embedder_uses_it_and_the_switch_turns_it_off(monkeypatch):
+    light = Embedder().embed(TEXTS[:2])
+    monkeypatch.setenv("GORILLA_RAG_LIGHT_ENCODER", "0")
+    assert Embedder()._light() is None
+    assert np.abs(Embedder().embed(TEXTS[:2]) - light).max() < 1e-5
+
+
+@pytest.mark.skipif(not bf16_native(), reason="this CPU has no native bf16; the light encoder stays fp32 there")
+def test_bf16_questions_stay_close_to_fp32():
+    fp32 = Embedder().embed(TEXTS)
+    bf16 = np.stack([Embedder(precision="bf16").embed_one(t) for t in TEXTS])
+    assert str(Embedder(precision="bf16")._light().model.embeddings.word_embeddings.weight.dtype) == "torch.bfloat16"
+    assert 0 < np.abs(bf16 - fp32).max() < 0.02
+
+
+@pytest.mark.parametrize("change", ["cls pooling", "not bert", "no safetensors", "no tokenizer.json"])
+def test_other_folders_fall_back_to_sentence_transformers(bundled, tmp_path, change):
+    folder = tmp_path / "model"
+    shutil.copytree(bundled, folder, ignore=shutil.ignore_patterns("model.safetensors"))
+    (folder / "model.safetensors").symlink_to(Path(bundled) / "model.safetensors")
+    if change == "cls pooling":
+        config = json.loads((folder / "1_Pooling" / "config.json").read_text())
+        config.update(pooling_mode_cls_token=True, pooling_mode_mean_tokens=False)
+        (folder / "1_Pooling" / "config.json").write_text(json.dumps(config))
+    elif change == "not bert":
+        config = json.loads((folder / "config.json").read_text())
+        (folder / "config.json").write_text(json.dumps({**config, "model_type": "roberta"}))
+    else:
+        (folder / ("model.safetensors" if change == "no safetensors" else "tokenizer.json")).unlink()
+    assert LightEncoder.open(folder) is None
+
+
+def test_a_cold_question_never_imports_sentence_transformers():
+    code = ("import sys; from gorilla_rag.retrieval.embedder import Embedder; "
+            "v = Embedder(precision='auto').embed_one('classify images'); "
+            "print(len(v), 'sentence_transformers' in sys.modules, 'transformers' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if k != "GORILLA_RAG_LIGHT_ENCODER"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.split() == ["384", "False", "False"]
