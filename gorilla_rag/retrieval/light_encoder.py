@@ -16,8 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-_MODULES = ["sentence_transformers.models.Transformer", "sentence_transformers.models.Pooling",
-            "sentence_transformers.models.Normalize"]
+_MODULES = ["Transformer", "Pooling", "Normalize"]  # class names; the module paths moved in sentence-transformers 6
 
 
 def _read_json(path: Path) -> dict | list | None:
@@ -27,21 +26,38 @@ def _read_json(path: Path) -> dict | list | None:
         return None
 
 
+def _mean_pooling(config: dict) -> bool:
+    """Both ways sentence-transformers writes it: {"pooling_mode": "mean"} (v6) or pooling_mode_*_tokens flags."""
+    if "pooling_mode" in config:
+        return config["pooling_mode"] == "mean"
+    return [key for key, on in config.items() if key.startswith("pooling_mode") and on is True] == \
+        ["pooling_mode_mean_tokens"]
+
+
 def _eligible(folder: Path) -> dict | None:
     """The BERT config of a (Transformer, mean Pooling, Normalize) folder with the files we read, else None."""
     modules = _read_json(folder / "modules.json")
-    if not isinstance(modules, list) or [m.get("type") for m in modules] != _MODULES or modules[0].get("path"):
+    if not isinstance(modules, list) or [str(m.get("type", "")).rsplit(".", 1)[-1] for m in modules] != _MODULES \
+            or modules[0].get("path"):
         return None
-    pooling = _read_json(folder / modules[1]["path"] / "config.json") or {}
-    modes = [key for key, on in pooling.items() if key.startswith("pooling_mode") and on is True]
     config = _read_json(folder / "config.json")
-    if modes != ["pooling_mode_mean_tokens"] or not isinstance(config, dict) or config.get("model_type") != "bert":
+    if not _mean_pooling(_read_json(folder / modules[1]["path"] / "config.json") or {}) \
+            or not isinstance(config, dict) or config.get("model_type") != "bert":
         return None
     if config.get("hidden_act", "gelu") != "gelu" or config.get("position_embedding_type", "absolute") != "absolute":
         return None
     if not (folder / "model.safetensors").is_file() or not (folder / "tokenizer.json").is_file():
         return None
     return config
+
+
+def _max_tokens(folder: Path, config: dict) -> int:
+    """What sentence-transformers truncates to: max_seq_length, else the tokenizer's model_max_length."""
+    limit = (_read_json(folder / "sentence_bert_config.json") or {}).get("max_seq_length")
+    if not limit:
+        limit = (_read_json(folder / "tokenizer_config.json") or {}).get("model_max_length")
+    positions = int(config["max_position_embeddings"])
+    return min(int(limit), positions) if isinstance(limit, int | float) and limit > 0 else positions
 
 
 class LightEncoder:
@@ -59,11 +75,9 @@ class LightEncoder:
         from safetensors.torch import load_file
         from tokenizers import Tokenizer
 
-        settings = _read_json(folder / "sentence_bert_config.json") or {}
-        limit = min(int(settings.get("max_seq_length") or 512), int(config["max_position_embeddings"]))
         tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         tokenizer.no_padding()
-        tokenizer.enable_truncation(limit)
+        tokenizer.enable_truncation(_max_tokens(folder, config))
         import torch
 
         weights = {key.removeprefix("bert."): value for key, value in load_file(folder / "model.safetensors").items()}

@@ -73,3 +73,18 @@ def test_a_cold_question_never_imports_sentence_transformers():
     env = {k: v for k, v in os.environ.items() if k != "GORILLA_RAG_LIGHT_ENCODER"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.split() == ["384", "False", "False"]
+
+
+def test_a_folder_saved_by_this_sentence_transformers_version_is_read_the_same(bundled, tmp_path):
+    """What `train retriever` writes: the installed sentence-transformers' save format, with its own length limit."""
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(bundled, device="cpu")
+    model.max_seq_length = 16
+    model.save(str(tmp_path / "saved"))
+    light = LightEncoder.open(tmp_path / "saved")
+    assert light is not None
+    reloaded = SentenceTransformer(str(tmp_path / "saved"), device="cpu")
+    texts = ["short", "a question long enough to be cut at sixteen tokens by both encoders, or the test fails"]
+    want = reloaded.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    assert np.abs(light.encode(texts) - want).max() < 1e-5
