@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import sys
 import urllib.request
 from pathlib import Path
 
 from gorilla_rag.corpus.normalize import doc_id, normalize_apibench
-from gorilla_rag.corpus.store import CorpusError, write_corpus
+from gorilla_rag.corpus.store import CorpusError, parse_json_lines, write_corpus
 from gorilla_rag.types import SOURCES, ApiDoc
 
 # Upstream files at a pinned commit; the sha256 pins their bytes (the files are unchanged since 816f60c0).
@@ -47,18 +46,9 @@ def parse_records(body: bytes, source: str, where: str) -> tuple[list[ApiDoc], l
     docs: list[ApiDoc] = []
     problems: list[str] = []
     counts: dict[str, int] = {}
-    for number, raw in enumerate(body.split(b"\n"), start=1):
-        if not raw.strip():
-            continue
+    for number, record in parse_json_lines(body, where, problems, what="APIBench API file"):
         try:
-            record = json.loads(raw.decode("utf-8"))
             doc = normalize_apibench(record, source)
-        except UnicodeDecodeError as exc:
-            problems.append(f"{where}:{number}: not UTF-8 ({exc.reason})")
-            continue
-        except json.JSONDecodeError as exc:
-            problems.append(f"{where}:{number}: malformed JSON ({exc.msg} at column {exc.colno})")
-            continue
         except ValueError as exc:
             problems.append(f"{where}:{number}: {exc}")
             continue
@@ -68,6 +58,55 @@ def parse_records(body: bytes, source: str, where: str) -> tuple[list[ApiDoc], l
             doc = ApiDoc.from_dict({**doc.to_dict(), "id": f"{base}#{counts[base]}", "content_hash": ""})
         docs.append(doc)
     return docs, problems
+
+
+# What APIBench's raw API records have and a normalised corpus record does not.
+APIBENCH_ONLY_FIELDS = frozenset({"api_arguments", "python_environment_requirements", "performance"})
+
+
+def is_apibench_record(record: object) -> bool:
+    """Whether a JSON record is a raw APIBench API record (to import) rather than a normalised corpus record."""
+    return (isinstance(record, dict) and "api_call" in record and "id" not in record and "source" not in record
+            and bool(APIBENCH_ONLY_FIELDS & set(record)))
+
+
+def apibench_hint(file: Path) -> str:
+    """What to say about a file of raw APIBench records found where a normalised corpus was expected."""
+    names = [name for name, _ in APIBENCH_FILES.values()]
+    rename = "" if file.name in names else f" (named {', '.join(names[:-1])} or {names[-1]})"
+    return (f"raw APIBench API records (fields such as {', '.join(sorted(APIBENCH_ONLY_FIELDS))}), not a "
+            f"normalised gorilla-rag corpus file: import the folder holding it{rename} with "
+            f"`gorilla-rag corpus import apibench {file.parent}`")
+
+
+def apibench_source(path: Path, records: list[dict]) -> str | None:
+    """The hub of an APIBench API file: from its upstream name, else from what most of its api_calls load."""
+    from collections import Counter
+
+    from gorilla_rag.verify import Verifier
+
+    for source, (name, _) in APIBENCH_FILES.items():
+        if path.name == name:
+            return source
+    identify = Verifier(()).identify_text
+    hubs = Counter(ident.source for r in records[:50] if (ident := identify(str(r.get("api_call", "")))))
+    return hubs.most_common(1)[0][0] if hubs else None
+
+
+def validate_apibench_file(path: Path) -> tuple[str, int]:
+    """Check a raw APIBench API file as `corpus import apibench` would read it: (hub, records); CorpusError
+    listing every bad line."""
+    body = Path(path).read_bytes()
+    problems: list[str] = []
+    records = [r for _, r in parse_json_lines(body, str(path), problems) if isinstance(r, dict)]
+    source = apibench_source(Path(path), records)
+    if source is None:
+        raise CorpusError([f"{path}: no record loads a HuggingFace, PyTorch Hub or TF Hub API"],
+                          what=f"APIBench API file {path}")
+    docs, problems = parse_records(body, source, str(path))
+    if problems:
+        raise CorpusError(problems, what=f"APIBench API file {path} ({source})")
+    return source, len(docs)
 
 
 def import_apibench(

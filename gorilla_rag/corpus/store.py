@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import codecs
+import dataclasses
 import hashlib
 import json
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from gorilla_rag.errors import CorpusError
+from gorilla_rag.errors import CorpusError, GorillaError
 from gorilla_rag.types import SOURCES, ApiDoc
 
-__all__ = ["CorpusError", "fingerprint", "read_corpus", "write_corpus"]
+__all__ = ["CorpusError", "FileFormatError", "fingerprint", "iter_jsonl", "parse_json_lines", "read_corpus",
+           "write_corpus"]
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
@@ -34,36 +37,131 @@ def corpus_files(path: Path) -> list[Path]:
     return files
 
 
-def iter_jsonl(path: Path, problems: list[str]) -> Iterable[tuple[int, Any]]:
-    """Yield (line number, parsed JSON) per non-blank line; bad lines go to `problems`, never dropped silently."""
-    with open(path, "rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                problems.append(f"{path}:{number}: not UTF-8 ({exc.reason} at byte {exc.start})")
-                continue
-            if not line.strip():
-                continue
-            try:
-                yield number, json.loads(line)
-            except json.JSONDecodeError as exc:
-                problems.append(f"{path}:{number}: malformed JSON ({exc.msg} at column {exc.colno})")
+class FileFormatError(CorpusError):
+    """A whole file that cannot be read as what it should be (missing, a folder, a JSON array, another format):
+    one line naming the file and what was expected, instead of one problem per record."""
+
+    def __init__(self, message: str) -> None:
+        self.problems = [message]
+        GorillaError.__init__(self, message)
+
+
+JSON_LINES = "JSON lines: one JSON object per line"
+
+
+def iter_jsonl(path: Path, problems: list[str], what: str = "file") -> Iterator[tuple[int, Any]]:
+    """Yield (line number, parsed JSON) per non-blank line of a JSON-lines file; bad lines go to `problems`
+    (see `parse_json_lines`). A missing or unreadable file raises FileFormatError naming it (`what`: 'question
+    file', 'corpus file', …)."""
+    path = Path(path)
+    try:
+        body = path.read_bytes()
+    except FileNotFoundError:
+        raise FileFormatError(f"{what} {path}: no such file (expected {JSON_LINES})") from None
+    except IsADirectoryError:
+        raise FileFormatError(f"{what} {path} is a folder; expected a file of {JSON_LINES}") from None
+    except OSError as exc:
+        raise FileFormatError(f"{what} {path} cannot be read ({exc.strerror or exc})") from None
+    yield from parse_json_lines(body, str(path), problems, what)
+
+
+def parse_json_lines(body: bytes, where: str, problems: list[str], what: str = "file") -> Iterator[tuple[int, Any]]:
+    """Yield (line number, parsed JSON) per non-blank line of `body`; a bad line goes to `problems` as
+    'where:line: why', never dropped silently. Every reader of JSON lines uses this, so a malformed line is
+    reported alike everywhere: the column counts characters of that line, without its line end.
+
+    A file that is one JSON document instead of JSON lines (an array, or an object spread over several lines)
+    raises FileFormatError: every line would be a problem, and the real one is the format.
+    """
+    first = True
+    for number, raw in enumerate(body.split(b"\n"), start=1):
+        raw = raw.rstrip(b"\r")
+        if number == 1:
+            raw = raw.removeprefix(codecs.BOM_UTF8)
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problems.append(f"{where}:{number}: not UTF-8 ({exc.reason} at byte {exc.start + 1} of the line)")
+            continue
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            if first:
+                _refuse_one_document(body, where, what)
+            problems.append(f"{where}:{number}: malformed JSON ({exc.msg} at column {exc.colno})")
+            first = False
+            continue
+        if first and isinstance(value, list) and line.lstrip().startswith("["):
+            raise FileFormatError(f"{what} {where} holds a JSON array; expected {JSON_LINES} "
+                                  f"(`jq -c '.[]' {where}` converts it)")
+        first = False
+        yield number, value
+
+
+def _refuse_one_document(body: bytes, where: str, what: str) -> None:
+    """Raise FileFormatError when the whole of `body` is one JSON array or object (pretty-printed JSON)."""
+    try:
+        whole = json.loads(body.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return
+    if isinstance(whole, list):
+        raise FileFormatError(f"{what} {where} holds a JSON array; expected {JSON_LINES} "
+                              f"(`jq -c '.[]' {where}` converts it)")
+    if isinstance(whole, dict):
+        raise FileFormatError(f"{what} {where} holds one JSON object spread over several lines; expected "
+                              f"{JSON_LINES} (`jq -c . {where}` converts it)")
+
+
+REQUIRED_FIELDS = tuple(f.name for f in dataclasses.fields(ApiDoc)
+                        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
+_TEXT_FIELDS = ("id", "source", "domain", "api_name", "api_call", "description", "framework", "functionality",
+                "example_code", "content_hash")
+
+
+def doc_from_record(data: object) -> ApiDoc:
+    """A normalised corpus record as an ApiDoc, checked; ValueError names every missing, unknown or ill-typed field."""
+    if not isinstance(data, dict):
+        raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+    known = {f.name for f in dataclasses.fields(ApiDoc)}
+    missing = [name for name in REQUIRED_FIELDS if name not in data]
+    unknown = sorted(set(data) - known)
+    why = ([f"missing required field(s) {', '.join(map(repr, missing))}"] if missing else []) + (
+        [f"unknown field(s) {', '.join(map(repr, unknown))}"] if unknown else [])
+    if why:
+        raise ValueError("; ".join(why))
+    wrong = [name for name in _TEXT_FIELDS if name in data and not isinstance(data[name], str)]
+    if wrong:
+        raise ValueError(f"field(s) {', '.join(map(repr, wrong))} must be strings")
+    requirements = data.get("requirements")
+    if requirements is not None and (not isinstance(requirements, list)
+                                     or not all(isinstance(r, str) for r in requirements)):
+        raise ValueError("field 'requirements' must be a list of strings")
+    doc = ApiDoc.from_dict({**data, "content_hash": ""})
+    _check(doc)
+    return doc
 
 
 def read_corpus(path: str | os.PathLike[str]) -> list[ApiDoc]:
-    """Load every doc of a corpus folder or file; raise CorpusError listing all bad records."""
+    """Load every doc of a corpus folder or file; raise CorpusError listing all bad records.
+
+    A file of raw APIBench records is reported once (it must be imported with `corpus import apibench`)."""
+    from gorilla_rag.corpus.apibench import apibench_hint, is_apibench_record
+
     problems: list[str] = []
     docs: list[ApiDoc] = []
     first_seen: dict[str, str] = {}
     for file in corpus_files(Path(path)):
-        for number, data in iter_jsonl(file, problems):
+        first = True
+        for number, data in iter_jsonl(file, problems, what="corpus file"):
             where = f"{file}:{number}"
+            if first and is_apibench_record(data):
+                problems.append(f"{file}: {apibench_hint(file)}")
+                break
+            first = False
             try:
-                if not isinstance(data, dict):
-                    raise ValueError(f"expected a JSON object, got {type(data).__name__}")
-                doc = ApiDoc.from_dict({**data, "content_hash": ""})
-                _check(doc)
+                doc = doc_from_record(data)
             except (TypeError, ValueError) as exc:
                 problems.append(f"{where}: {exc}")
                 continue

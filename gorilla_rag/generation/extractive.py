@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gorilla_rag.corpus.normalize import requirement_name
+from gorilla_rag.corpus.requirements import requirement_name
 from gorilla_rag.types import ApiDoc, GeneratedCall, Hit
 
 _IMPORTS = {

@@ -51,6 +51,20 @@ def test_requirements_ignore_prose_versions_and_non_packages():
     assert requirement_name("tensorflow_hub>=0.12") == "tensorflow_hub" and requirement_name("a[x]==1") == "a"
 
 
+@pytest.mark.parametrize("value, expected", [
+    (["RL Zoo", "SB3", "SB3 Contrib"], ("RL Zoo", "SB3", "SB3 Contrib")),  # prose names stay whole
+    ("Hugging Face Transformers", ("transformers",)),
+    ("xformers (optional, for memory efficient attention)", ("xformers",)),
+    ("pytorch-lightning", ("pytorch-lightning",)),  # not 'torch-lightning'
+    ("sklearn.model_selection", ("scikit-learn",)),
+    (["torch==1.8.0+cu101"], ("torch==1.8.0+cu101",)),
+    ("transformers torch", ("transformers", "torch")),
+    ("pip install git+https://github.com/x/y.git", ()),
+])
+def test_requirements_in_prose(value, expected):
+    assert normalize_requirements(value) == expected
+
+
 def test_metrics_parse_numbers_units_and_errors():
     perf = {"dataset": "ImageNet", "accuracy": {"top_1": 74.58, "top_5": "91.63"}, "Params (M)": 32.45,
             "Flops (G)": 54.5}
@@ -59,6 +73,24 @@ def test_metrics_parse_numbers_units_and_errors():
     assert normalize_metrics({"accuracy": "71.8%"}) == {"accuracy": 71.8}
     assert normalize_metrics({"accuracy": "Pearson correlation coefficient > 0.8 on the STS benchmark"}) == {}
     assert normalize_metrics("N/A") == {}
+
+
+@pytest.mark.parametrize("text", ["42000 lower-cased subwords", "600 GPU-hours", "150 CIDEr", "128x128 resolution",
+                                  "F1 score: 87.1", "20 dimensions", "Pearson correlation of 0.803", "30.9 mAP",
+                                  "~0.5% top1 improvement over ResNet50 v1", "82.1% mean intersection-over-union"])
+def test_an_accuracy_field_holding_another_measure_gives_no_accuracy(text):
+    assert normalize_metrics({"dataset": "x", "accuracy": text}) == {}
+
+
+def test_accuracies_written_in_words_and_params_without_units():
+    assert normalize_metrics({"accuracy": "Top-1 accuracy of 80.1% and Top-5 accuracy of 95.1%"}) == {
+        "top1": 80.1, "top5": 95.1}
+    assert normalize_metrics({"accuracy": "71.9%"}) == {"accuracy": 71.9}
+    assert normalize_metrics({"accuracy": 0.93}) == {"accuracy": 93.0}
+    assert normalize_metrics({"accuracy": 350}) == {}
+    # TorchHub's video models give params in millions without saying so
+    assert normalize_metrics({"params": 34.57, "flops": 65.71}) == {"params": 34570000.0, "flops_g": 65.71}
+    assert normalize_metrics({"params": 125000000}) == {"params": 125000000.0}
 
 
 def test_ids_come_from_api_identity():
