@@ -181,8 +181,8 @@ def _check(doc: ApiDoc) -> None:
     for name in ("id", "api_call"):
         if not isinstance(getattr(doc, name), str) or not getattr(doc, name).strip():
             raise ValueError(f"field {name!r} must be a non-empty string")
-    if not isinstance(doc.arguments, dict) or not isinstance(doc.metrics, dict):
-        raise ValueError("fields 'arguments' and 'metrics' must be objects")
+    if not all(isinstance(value, dict) for value in (doc.arguments, doc.metrics, doc.extra)):
+        raise ValueError("fields 'arguments', 'metrics' and 'extra' must be objects")
     if any(not isinstance(v, (int, float)) or isinstance(v, bool) for v in doc.metrics.values()):
         raise ValueError("field 'metrics' must map names to numbers")
 

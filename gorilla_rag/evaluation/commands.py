@@ -9,6 +9,7 @@ import sys
 
 def cmd_eval_apibench(args: argparse.Namespace) -> int:
     """Run the pipeline over an APIBench question file and print strict/official accuracy and recall@k."""
+    from gorilla_rag.evaluation.checks import check_hub, require_questions
     from gorilla_rag.evaluation.questions import load_questions, write_responses
     from gorilla_rag.evaluation.run import evaluate_pipeline
     from gorilla_rag.evaluation.scoring import format_report
@@ -19,20 +20,27 @@ def cmd_eval_apibench(args: argparse.Namespace) -> int:
 
     hub = canonical_source(args.hub)
     questions = load_questions(args.questions)
+    require_questions(questions, args.questions, args.split)
+    check_hub(questions, hub, args.questions)
     if args.split != "all":  # the fixed split training uses: numbers on trained-on questions are not results
         from gorilla_rag.training.pairs import is_held_out
 
         questions = [q for q in questions if is_held_out(q.text) == (args.split == "held-out")]
-    questions = questions[: args.limit or None]
+    questions = questions[: args.limit]
     index = open_index(args.home, args.index)
+    retriever = config_retriever(args.config) if args.config else args.retriever or index.default_retriever
+    if retriever != "rerank":  # the stack evaluated has no re-scorer: nor its question memory (abstention)
+        index.reranker = None
     learned = getattr(index.reranker, "split", None)  # None: no re-scorer, nothing learned from questions
     if args.split != "all" and learned == "all":
         from gorilla_rag.errors import GorillaError
 
         raise GorillaError(f"index {index.folder}: its re-scorer remembers every APIBench question, the held-out "
-                           f"ones too, so --split {args.split} would score questions it learned; retrain it with "
-                           "`gorilla-rag train reranker --hold-out` first")
-    retriever = apply_config(index, args.config) if args.config else args.retriever
+                           f"ones too, so --split {args.split} with it would score questions it learned; retrain "
+                           "it with `gorilla-rag train reranker --hold-out` first, or evaluate a stack without it "
+                           "(--retriever hybrid)")
+    if args.config:
+        apply_config(index, args.config)
     pipeline = Pipeline(index, load_generator(args.generator), retriever=retriever)
     report, texts = evaluate_pipeline(pipeline, questions, hub, progress=not args.json)
     report.update({"hub": hub, "config": args.config or pipeline.retriever, "generator": args.generator,
@@ -67,6 +75,7 @@ def trained_on_caveat(questions: str, split: str, learned: str | None) -> str | 
 
 def cmd_eval_responses(args: argparse.Namespace) -> int:
     """Score a Gorilla-format response file (another system's output) against a question file."""
+    from gorilla_rag.evaluation.checks import check_hub, check_responses, require_questions
     from gorilla_rag.evaluation.questions import load_questions, load_responses
     from gorilla_rag.evaluation.run import corpus_docs_for, evaluate_responses
     from gorilla_rag.evaluation.scoring import format_report
@@ -74,9 +83,13 @@ def cmd_eval_responses(args: argparse.Namespace) -> int:
     from gorilla_rag.verify import Verifier
 
     hub = canonical_source(args.hub)
+    questions = load_questions(args.questions)
+    require_questions(questions, args.questions)
+    check_hub(questions, hub, args.questions)
+    texts = load_responses(args.responses)
+    check_responses(questions, texts, args.questions, args.responses)
     docs = corpus_docs_for(hub, args.corpus, args.home)
-    report = evaluate_responses(Verifier(docs), load_questions(args.questions), load_responses(args.responses),
-                                docs, hub)
+    report = evaluate_responses(Verifier(docs), questions, texts, docs, hub)
     report["hub"] = hub
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0
@@ -87,16 +100,32 @@ def cmd_eval_responses(args: argparse.Namespace) -> int:
 CONFIGS = ("bm25", "dense-base", "hybrid-base", "dense", "hybrid", "rerank")
 
 
+def config_retriever(config: str) -> str:
+    """The retriever a named retrieval stack searches with."""
+    if config not in CONFIGS:
+        raise ValueError(f"unknown config {config!r}: choose one of {', '.join(CONFIGS)}")
+    return config.partition("-")[0]
+
+
 def apply_config(index, config: str) -> str:  # noqa: ANN001
     """Set the index up for a named retrieval stack; returns the retriever name to search with."""
     from gorilla_rag.retrieval.embedder import Embedder
 
-    if config not in CONFIGS:
-        raise ValueError(f"unknown config {config!r}: choose one of {', '.join(CONFIGS)}")
-    name, _, variant = config.partition("-")
-    if variant == "base":
+    name = config_retriever(config)
+    if config.endswith("-base"):
         index.dense.use_query_encoder(Embedder(index.manifest["embedder"]["name"]))
     return name
+
+
+def at_least_one(text: str) -> int:
+    """argparse type: a whole number ≥ 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def add_commands(sub, groups, command) -> None:  # noqa: ANN001
@@ -112,7 +141,7 @@ def add_commands(sub, groups, command) -> None:  # noqa: ANN001
     p.add_argument("--index", help="index name or folder")
     p.add_argument("--split", choices=["all", "held-out", "train"], default="all",
                    help="only the questions of this side of the fixed 30%% held-out split (see `train`)")
-    p.add_argument("--limit", type=int, help="only the first N questions")
+    p.add_argument("--limit", type=at_least_one, metavar="N", help="only the first N questions (N ≥ 1)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p = command("responses", cmd_eval_responses, parent=evaluate)
     p.add_argument("--questions", required=True, help="APIBench question file (JSON lines)")

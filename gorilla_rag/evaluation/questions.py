@@ -40,7 +40,7 @@ def load_questions(path: str | Path) -> list[Question]:
     """Every question of a JSON-lines APIBench question file; bad lines are reported with their number."""
     problems: list[str] = []
     questions = []
-    for number, record in iter_jsonl(Path(path), problems):
+    for number, record in iter_jsonl(Path(path), problems, what="question file"):
         if not isinstance(record, dict) or "code" not in record:
             problems.append(f"{path}:{number}: not an APIBench question (no 'code' field)")
             continue
@@ -57,7 +57,7 @@ def load_responses(path: str | Path) -> dict[int, str]:
     """A Gorilla response file: question_id → the model's text."""
     problems: list[str] = []
     responses: dict[int, str] = {}
-    for number, record in iter_jsonl(Path(path), problems):
+    for number, record in iter_jsonl(Path(path), problems, what="response file"):
         try:
             responses[int(record["question_id"])] = str(record["text"])
         except (KeyError, TypeError, ValueError):

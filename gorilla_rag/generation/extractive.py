@@ -11,6 +11,31 @@ _IMPORTS = {
 }
 
 
+_SENTENCE_TRANSFORMERS = {"SentenceTransformer", "CrossEncoder"}
+_FUNCTIONS = {"hf_hub_download": "huggingface_hub", "snapshot_download": "huggingface_hub",
+              "load_model_ensemble_and_task_from_hf_hub": "fairseq.checkpoint_utils"}
+_MODULES = {"joblib", "timm", "clip", "skops", "torch", "tensorflow", "keras"}
+_DIFFUSERS_MODELS = {"ControlNetModel", "UNet2DModel", "UNet2DConditionModel", "AutoencoderKL", "VQModel"}
+
+
+def huggingface_import(symbol: str, requirements: tuple[str, ...]) -> str:
+    """The import line for a HuggingFace doc's loader symbol, from what the symbol is (a module called directly,
+    a sentence-transformers or diffusers class, else transformers), never from whichever requirement is listed
+    first (APIBench lists PIL, torch or joblib first as often as not)."""
+    if not symbol.isidentifier():
+        return ""
+    names = {requirement_name(r).lower().replace("-", "_") for r in requirements}
+    if symbol in _FUNCTIONS:
+        return f"from {_FUNCTIONS[symbol]} import {symbol}"
+    if symbol.islower() and symbol != "pipeline":  # a module called directly (joblib.load, timm.create_model)
+        return f"import {symbol}" if symbol in names | _MODULES else ""  # else unknown: no invented import
+    if symbol in _SENTENCE_TRANSFORMERS:
+        return f"from sentence_transformers import {symbol}"
+    if "diffusers" in names and (symbol.endswith("Pipeline") or symbol in _DIFFUSERS_MODELS):
+        return f"from diffusers import {symbol}"
+    return f"from transformers import {symbol}"
+
+
 def example_code(doc: ApiDoc) -> str:
     """The doc's example when it actually uses the call, else a minimal snippet around the call."""
     loader = doc.api_call.split("(", 1)[0].strip()
@@ -18,9 +43,7 @@ def example_code(doc: ApiDoc) -> str:
         return doc.example_code
     header = _IMPORTS.get(doc.source)
     if header is None and doc.source == "huggingface":
-        symbol = loader.split(".", 1)[0]
-        module = requirement_name(doc.requirements[0]) if doc.requirements else "transformers"
-        header = f"from {module} import {symbol}" if symbol.isidentifier() else ""
+        header = huggingface_import(loader.split("=")[-1].strip().split(".", 1)[0], doc.requirements)
     call = doc.api_call if "=" in doc.api_call.split("(", 1)[0] else f"model = {doc.api_call}"
     return "\n".join(line for line in (header, call) if line)
 
