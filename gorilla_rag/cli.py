@@ -82,9 +82,17 @@ def cmd_corpus_import(args: argparse.Namespace) -> int:
 def cmd_corpus_validate(args: argparse.Namespace) -> int:
     """Check a corpus folder or file; every bad record is listed with file and line."""
     from gorilla_rag.corpus import read_corpus
+    from gorilla_rag.corpus.apibench import import_hint, is_apibench_file, validate_apibench_file
+    from gorilla_rag.corpus.store import corpus_files
     from gorilla_rag.settings import paths
 
     target = Path(args.path) if args.path else paths(args.home).corpus_for_index()
+    files = corpus_files(target)
+    if all(is_apibench_file(file) for file in files):  # raw APIBench API files: check them as the import reads them
+        for file in files:
+            source, count = validate_apibench_file(file)
+            print(f"{file}: APIBench API file ({source}), {count} records, all valid; {import_hint(file)}")
+        return 0
     docs = read_corpus(target)
     print(f"{target}: {len(docs)} docs, all valid")
     return 0

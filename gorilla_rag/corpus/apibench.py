@@ -8,7 +8,7 @@ import urllib.request
 from pathlib import Path
 
 from gorilla_rag.corpus.normalize import doc_id, normalize_apibench
-from gorilla_rag.corpus.store import CorpusError, parse_json_lines, write_corpus
+from gorilla_rag.corpus.store import CorpusError, iter_jsonl, parse_json_lines, write_corpus
 from gorilla_rag.types import SOURCES, ApiDoc
 
 # Upstream files at a pinned commit; the sha256 pins their bytes (the files are unchanged since 816f60c0).
@@ -72,11 +72,23 @@ def is_apibench_record(record: object) -> bool:
 
 def apibench_hint(file: Path) -> str:
     """What to say about a file of raw APIBench records found where a normalised corpus was expected."""
+    return (f"raw APIBench API records (fields such as {', '.join(sorted(APIBENCH_ONLY_FIELDS))}), not a "
+            f"normalised gorilla-rag corpus file: {import_hint(file)}")
+
+
+def import_hint(file: Path) -> str:
+    """How to import a raw APIBench API file (`corpus import apibench` finds the files by their upstream names)."""
     names = [name for name, _ in APIBENCH_FILES.values()]
     rename = "" if file.name in names else f" (named {', '.join(names[:-1])} or {names[-1]})"
-    return (f"raw APIBench API records (fields such as {', '.join(sorted(APIBENCH_ONLY_FIELDS))}), not a "
-            f"normalised gorilla-rag corpus file: import the folder holding it{rename} with "
-            f"`gorilla-rag corpus import apibench {file.parent}`")
+    return f"import the folder holding it{rename} with `gorilla-rag corpus import apibench {file.parent}`"
+
+
+def is_apibench_file(path: Path) -> bool:
+    """Whether the first record of a JSON-lines file is a raw APIBench API record."""
+    records = iter_jsonl(Path(path), [], what="corpus file")
+    first = next(records, None)
+    records.close()
+    return first is not None and is_apibench_record(first[1])
 
 
 def apibench_source(path: Path, records: list[dict]) -> str | None:

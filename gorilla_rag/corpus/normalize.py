@@ -14,23 +14,37 @@ __all__ = ["as_text", "doc_id", "normalize_apibench", "normalize_arguments", "no
            "normalize_requirements", "requirement_name"]
 
 
-def normalize_arguments(value: Any) -> dict[str, str]:
-    """Arguments as name → description (or default value)."""
+_LITERAL = re.compile(r"""\s*(?:'[^']*'|"[^"]*"|[-+]?\d+(?:\.\d+)?|True|False|None)\s*""")
+
+
+def normalize_arguments(value: Any, positional: tuple[str, ...] = ()) -> dict[str, str]:
+    """Arguments as name → description (or default value), from a dict, a list of names, 'name: description',
+    'name=value' or {'name': …, 'description': …} items, or a comma list. Bare literals ("'pytorch/vision'") are
+    positional values: named from `positional` (torch.hub.load's repo_or_dir, model), else argument 1, 2, …"""
     if isinstance(value, dict):
         return {str(k): as_text(v) for k, v in value.items()}
-    if isinstance(value, list):
-        out: dict[str, str] = {}
-        for item in value:
-            if isinstance(item, dict):
-                name = as_text(item.get("name")) or as_text(item)
-                out[name] = as_text(item.get("description") or item.get("type") or "")
-            elif as_text(item):
-                out[as_text(item)] = ""
-        return out
-    text = as_text(value)
-    if not text:
-        return {}
-    return {part.strip(): "" for part in text.split(",") if part.strip()}
+    items = value if isinstance(value, list) else as_text(value).split(",")
+    out: dict[str, str] = {}
+    for item in items:
+        if isinstance(item, dict):
+            if "name" in item:
+                out[as_text(item.get("name"))] = as_text(item.get("description") or item.get("type") or "")
+            else:
+                out.update(normalize_arguments(item))
+            continue
+        text = as_text(item)
+        if not text:
+            continue
+        if _LITERAL.fullmatch(text):
+            index = sum(1 for key in out if key in positional or key.startswith("argument "))
+            out[positional[index] if index < len(positional) else f"argument {index + 1}"] = text.strip()
+            continue
+        named = re.fullmatch(r"\s*([A-Za-z_][\w.]*)\s*[=:]\s*(.*)", text, re.S)
+        if named:
+            out[named.group(1)] = named.group(2).strip()
+        else:
+            out[text.strip()] = ""
+    return out
 
 
 def normalize_example(value: Any) -> str:
@@ -77,7 +91,8 @@ def normalize_apibench(record: dict[str, Any], source: str, doc_id_: str | None 
         description=as_text(record.get("description")),
         framework=as_text(record.get("framework")),
         functionality=as_text(record.get("functionality")),
-        arguments=normalize_arguments(record.get("api_arguments")),
+        arguments=normalize_arguments(record.get("api_arguments"),
+                                      ("repo_or_dir", "model") if source == "torchhub" else ()),
         example_code=normalize_example(record.get("example_code")),
         requirements=normalize_requirements(record.get("python_environment_requirements")),
         metrics=normalize_metrics(performance),

@@ -54,6 +54,9 @@ def evaluate_pipeline(pipeline, questions: list[Question], hub: str, retrievers:
     """Run the pipeline over the questions (retrieval restricted to `hub`); returns (report, response texts)."""
     from gorilla_rag.retrieval import Filters
 
+    if not questions:
+        raise ValueError("no questions to evaluate")
+
     filters = Filters.make(hub)
     verifier = pipeline.verifier
     texts: dict[int, str] = {}

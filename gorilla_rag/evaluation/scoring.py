@@ -63,13 +63,16 @@ def format_report(report: dict) -> str:
     """A readable table of a report dict (what --json prints)."""
     strict, official = report["strict"], report.get("apibench_official", {})
     split = f" ({report['split']} split)" if report.get("split", "all") != "all" else ""
-    lines = [f"questions: {strict['n']}{split}",
-             "",
-             f"{'metric':<28}{'value':>8}",
-             f"{'strict accuracy':<28}{strict['accuracy']:>8.1%}",
-             f"{'wrong API':<28}{strict['wrong_api']:>8.1%}",
-             f"{'hallucination':<28}{strict['hallucination']:>8.1%}",
-             f"{'no call / abstained':<28}{strict['no_call']:>8.1%}"]
+    lines = [f"questions: {strict['n']}{split}"]
+    if "missing_responses" in report:
+        missing = report["missing_responses"]
+        lines.append(f"missing responses: {missing} of {strict['n']}" + (" (scored as no call)" if missing else ""))
+    lines += ["",
+              f"{'metric':<28}{'value':>8}",
+              f"{'strict accuracy':<28}{strict['accuracy']:>8.1%}",
+              f"{'wrong API':<28}{strict['wrong_api']:>8.1%}",
+              f"{'hallucination':<28}{strict['hallucination']:>8.1%}",
+              f"{'no call / abstained':<28}{strict['no_call']:>8.1%}"]
     if official:
         lines += [f"{'apibench_official accuracy':<28}{official['accuracy']:>8.1%}",
                   f"{'apibench_official halluc.':<28}{official['hallucination']:>8.1%}"]

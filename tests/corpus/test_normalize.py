@@ -24,6 +24,11 @@ def test_arguments_from_every_shape():
     assert normalize_arguments([{"name": "repo", "type": "str", "description": "the repo"}]) == {"repo": "the repo"}
     assert normalize_arguments("text, max_length") == {"text": "", "max_length": ""}
     assert normalize_arguments("N/A") == {} and normalize_arguments(None) == {}
+    assert normalize_arguments(["'ultralytics/yolov5'", "'yolov5s'", "pretrained=True"], ("repo_or_dir", "model")) \
+        == {"repo_or_dir": "'ultralytics/yolov5'", "model": "'yolov5s'", "pretrained": "True"}
+    assert normalize_arguments(["'a'", "3"]) == {"argument 1": "'a'", "argument 2": "3"}
+    assert normalize_arguments([{"model_id": "x/y"}]) == {"model_id": "x/y"}
+    assert normalize_arguments(["model_id: The identifier of the model"]) == {"model_id": "The identifier of the model"}
 
 
 def test_requirements_drop_pip_noise_and_duplicates():
