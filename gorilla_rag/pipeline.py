@@ -57,14 +57,23 @@ class Pipeline:
 
     def ask(self, question: str, k: int | None = None, source: str | list[str] | None = None,
             filters=None, retriever: str | None = None) -> Answer:  # noqa: ANN001
-        """Answer one question: a verified call, a repaired one, or an honest no_match."""
+        """Answer one question: a verified call, a repaired one, or an honest no_match; `answer.constraints` says
+        which filters were applied (given, or stated in the question: "under 10M parameters")."""
         from gorilla_rag.retrieval import Filters
         from gorilla_rag.retrieval.constraints import merge, parse_constraints
 
         question = check_question(question)
-        filters = filters or Filters.make(source)
-        if self.constraints_from_question:
-            filters = merge(filters, parse_constraints(question))
+        given = filters or Filters.make(source)
+        filters = merge(given, parse_constraints(question)) if self.constraints_from_question else given
+        answer = self._answer(question, k, filters, retriever)
+        if filters.empty:
+            return answer
+        if answer.status != "no_match":  # a no_match for a filter already names it
+            said = " (read from the question)" if filters != given else ""
+            answer = replace(answer, explanation=f"Constraints applied{said}: {filters.describe()}. {answer.explanation}")
+        return replace(answer, constraints=filters.describe())
+
+    def _answer(self, question: str, k: int | None, filters, retriever: str | None) -> Answer:  # noqa: ANN001
         hits = self.index.search(question, k=k or self.k, retriever=retriever or self.retriever, filters=filters)
         if not hits or self._too_far(question, filters):
             reason = "no API in the corpus fits this request" if hits else (

@@ -127,6 +127,7 @@ class Answer:
     hits: tuple[Hit, ...] = ()
     explanation: str = ""
     raw_output: str = ""
+    constraints: str = ""  # the filters applied, in words ('' when none): given ones and those read from the question
 
     @property
     def alternatives(self) -> list[ApiDoc]:
@@ -148,6 +149,7 @@ class Answer:
             "code": self.code,
             "api": self.api.to_dict() if self.api else None,
             "explanation": self.explanation,
+            "constraints": self.constraints,
             "verification": self.verification.to_dict() if self.verification else None,
             "alternatives": [
                 {"id": d.id, "api_call": d.api_call, "api_name": d.api_name, "domain": d.domain}

@@ -33,6 +33,18 @@ def test_verified_answer_with_alternatives(seed_index):
     assert data["api"]["id"] == answer.api.id and data["api"]["source"] == "huggingface"
 
 
+def test_constraints_read_from_the_question_are_applied_and_said(seed_index):
+    answer = Pipeline(seed_index).ask("an image classifier with under 10M parameters")
+    assert answer.status == "verified" and answer.api.metrics["params"] <= 10e6
+    assert answer.constraints == "at most 10,000,000 parameters"
+    assert answer.explanation.startswith("Constraints applied (read from the question): at most 10,000,000")
+    assert answer.to_dict()["constraints"] == answer.constraints
+    plain = Pipeline(seed_index).ask("classify images of animals")
+    assert plain.constraints == "" and "Constraints" not in plain.explanation
+    given = Pipeline(seed_index).ask("classify images of animals", source="tfhub")
+    assert given.constraints == "from tfhub" and given.explanation.startswith("Constraints applied: from tfhub.")
+
+
 def test_source_restricts_the_answer(seed_index):
     answer = Pipeline(seed_index).ask("estimate depth from a single image", source="torchhub")
     assert answer.status == "verified" and answer.api.source == "torchhub" and "MiDaS" in answer.call

@@ -90,6 +90,7 @@ _PARAMS_AFTER = re.compile(
 _TOP1 = re.compile(
     rf"(?:top-?1|top one|accuracy)[^.,;]{{0,30}}?{_MORE}\s*(\d+(?:\.\d+)?)\s*(%|percent)?|"
     rf"{_MORE}\s*(\d+(?:\.\d+)?)\s*(%|percent)?\s*(?:top-?1\s*)?(?:accuracy|top-?1)", re.I)
+_AFTER_ACCURACY = {"on", "in", "for", "and", "or", "with", "top", "accuracy", "at", "when", "while"}
 _HUBS = (("tfhub", r"\b(?:tensorflow[ -]?hub|tf[ -]?hub|tfhub)\b"),
          ("torchhub", r"\b(?:pytorch[ -]?hub|torch[ -]?hub|torchhub)\b"),
          ("huggingface", r"\b(?:hugging ?face|hf hub|🤗)\b"))
@@ -103,10 +104,15 @@ def parse_constraints(question: str) -> Filters:
         if match:
             max_params = float(match.group(1)) * _SCALE.get((match.group(2) or "").lower(), 1.0)
             break
-    match = _TOP1.search(question)
-    if match:
-        number = float(match.group(1) or match.group(3))
-        min_top1 = number * 100 if number <= 1 and not (match.group(2) or match.group(4)) else number
+    for match in _TOP1.finditer(question):
+        number, percent = float(match.group(1) or match.group(3)), bool(match.group(2) or match.group(4))
+        after = re.match(r"\s*([A-Za-z]+)", question[match.end():])
+        counts_something = not percent and match.group(1) and after is not None \
+            and after.group(1).lower() not in _AFTER_ACCURACY  # "good accuracy over 100 languages": a count
+        if counts_something or number > 100:
+            continue
+        min_top1 = number * 100 if number <= 1 and not percent else number
+        break
     sources = tuple(name for name, pattern in _HUBS if re.search(pattern, question, re.I))
     return Filters(sources=sources if len(sources) == 1 else (), max_params=max_params, min_top1=min_top1)
 

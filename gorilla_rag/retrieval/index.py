@@ -15,6 +15,7 @@ from gorilla_rag.retrieval.constraints import Filters
 from gorilla_rag.retrieval.dense import DenseRetriever
 from gorilla_rag.retrieval.embedder import Embedder
 from gorilla_rag.retrieval.hybrid import HybridRetriever
+from gorilla_rag.retrieval.languages import prefer_direction
 from gorilla_rag.retrieval.rerank import RERANKER_FILE
 from gorilla_rag.types import ApiDoc, Hit
 
@@ -199,6 +200,7 @@ class Index:
         else:
             hits = [Hit(self.docs[p], score, {engine.name: rank})
                     for rank, (p, score) in enumerate(engine.search(question, depth, mask), start=1)]
+        hits = prefer_direction(question, hits)  # "English to French" never answered by a fr→en model
         return self.distinct_apis(hits, k) if distinct else hits
 
     def distinct_apis(self, hits: list[Hit], k: int) -> list[Hit]:

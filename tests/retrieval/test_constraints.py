@@ -19,6 +19,10 @@ def doc(source="torchhub", **metrics):
     ("an image model from TensorFlow Hub", None, None, ("tfhub",)),
     ("translate English text to French", None, None, ()),
     ("compare a TF Hub and a PyTorch Hub model", None, None, ()),  # two hubs named: no hub filter
+    ("a translation model with good accuracy over 100 languages", None, None, ()),  # a count, not an accuracy
+    ("high accuracy for more than 50 languages, top-1 above 70", None, 70.0, ()),
+    ("top-1 accuracy above 80 on ImageNet", None, 80.0, ()),
+    ("accuracy above 150", None, None, ()),
 ])
 def test_parse_constraints(question, max_params, min_top1, sources):
     parsed = parse_constraints(question)

@@ -103,3 +103,17 @@ def test_int8_query_encoder_is_close_to_fp32_and_recorded(seed_docs, tmp_path):
     index = Index.build(seed_docs[:12], tmp_path / "q8", query_embedder=Embedder("all-MiniLM-L6-v2:int8"))
     assert Index.load(index.folder).manifest["embedder"]["query_encoder"] == "all-MiniLM-L6-v2:int8"
     assert Index.load(index.folder).search(questions[0], k=3)
+
+
+def test_a_named_translation_direction_is_honoured_by_every_retriever(seed_docs, tmp_path):
+    """Same words, opposite direction: the fr→en model must not answer "English to French"."""
+    from dataclasses import replace
+
+    en_fr = next(d for d in seed_docs if "opus-mt-en-fr" in d.api_call)
+    fr_en = replace(en_fr, id="huggingface:Helsinki-NLP/opus-mt-fr-en", api_name="Helsinki-NLP/opus-mt-fr-en",
+                    api_call=en_fr.api_call.replace("en-fr", "fr-en"),
+                    description=en_fr.description.replace("English", "X").replace("French", "English").replace("X", "French"))
+    index = Index.build([fr_en, *seed_docs], tmp_path / "directions")
+    for retriever in ("bm25", "dense", "hybrid"):
+        assert index.search("translate English text to French", k=3, retriever=retriever)[0].doc.id == en_fr.id
+        assert index.search("translate French text to English", k=3, retriever=retriever)[0].doc.id == fr_en.id

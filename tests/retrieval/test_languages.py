@@ -1,0 +1,41 @@
+import pytest
+
+from gorilla_rag.retrieval.languages import doc_direction, prefer_direction, question_direction
+from gorilla_rag.types import ApiDoc, Hit
+
+
+def model(call: str, name: str = "") -> ApiDoc:
+    return ApiDoc(id=f"huggingface:{call}", source="huggingface", domain="Translation", api_name=name, api_call=call)
+
+
+@pytest.mark.parametrize("question, direction", [
+    ("I want to translate English text to French", ("en", "fr")),
+    ("Translate this German news article into English", ("de", "en")),
+    ("our app translates English-to-Spanish", ("en", "es")),
+    ("translate my documents to Chinese", (None, "zh")),
+    ("I want to go to Paris", (None, None)),
+    ("text to speech in French", (None, None)),
+    ("classify images of dogs", (None, None)),
+])
+def test_question_direction(question, direction):
+    assert question_direction(question) == direction
+
+
+@pytest.mark.parametrize("call, name, direction", [
+    ("pipeline('translation_fr_to_en', model='Helsinki-NLP/opus-mt-fr-en')", "", ("fr", "en")),
+    ("AutoModelForSeq2SeqLM.from_pretrained('Helsinki-NLP/opus-mt-zh-en')", "", ("zh", "en")),
+    ("FSMTForConditionalGeneration.from_pretrained('facebook/wmt19-en-de')", "", ("en", "de")),
+    ("pipeline('translation_en_to_ROMANCE', model='Helsinki-NLP/opus-mt-en-ROMANCE')", "", None),
+    ("T5ForConditionalGeneration.from_pretrained('t5-small')", "t5-small", None),
+])
+def test_doc_direction(call, name, direction):
+    assert doc_direction(model(call, name)) == direction
+
+
+def test_exact_direction_first_multilingual_next_contradicting_last():
+    fr_en = model("pipeline('translation_fr_to_en', model='Helsinki-NLP/opus-mt-fr-en')")
+    t5 = model("T5ForConditionalGeneration.from_pretrained('t5-small')")
+    en_fr = model("MarianMTModel.from_pretrained('Helsinki-NLP/opus-mt-en-fr')")
+    hits = [Hit(fr_en, 3.0), Hit(t5, 2.0), Hit(en_fr, 1.0)]
+    assert [h.doc for h in prefer_direction("translate English to French", hits)] == [en_fr, t5, fr_en]
+    assert prefer_direction("summarise this French article", hits) == hits  # no direction asked: untouched
