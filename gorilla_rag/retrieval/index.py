@@ -26,8 +26,15 @@ RETRIEVERS = ("bm25", "dense", "hybrid", "rerank")
 DOC_MARGIN = 0.2  # with a memory, a doc cosine counts this much less than a question cosine (bench_abstention)
 
 
+def _build_option(folder: Path) -> str:
+    """`--name` as `index build` needs it to write this folder: the name under a home's indexes/, else the path."""
+    if folder.parent.name == "indexes":
+        return "" if folder.name == "default" else f" --name {folder.name}"
+    return f" --name {folder}"
+
+
 def _rebuild_hint(folder: Path) -> str:
-    return f"rebuild it with `gorilla-rag index build --name {folder.name}`"
+    return f"rebuild it with `gorilla-rag index build{_build_option(folder)}`"
 
 
 class Index:
@@ -221,7 +228,7 @@ def read_index_manifest(folder: Path) -> dict[str, Any]:
     """The manifest of an index folder, checked for kind and versions."""
     path = folder / "index.json"
     if not folder.is_dir():
-        raise IndexLoadError(f"no index at {folder}: build one with `gorilla-rag index build`")
+        raise IndexLoadError(f"no index at {folder}: build one with `gorilla-rag index build{_build_option(folder)}`")
     if not path.is_file():
         raise IndexLoadError(f"index {folder} is incomplete (no index.json; a build was interrupted?); "
                              f"{_rebuild_hint(folder)}")

@@ -117,3 +117,17 @@ def test_a_named_translation_direction_is_honoured_by_every_retriever(seed_docs,
     for retriever in ("bm25", "dense", "hybrid"):
         assert index.search("translate English text to French", k=3, retriever=retriever)[0].doc.id == en_fr.id
         assert index.search("translate French text to English", k=3, retriever=retriever)[0].doc.id == fr_en.id
+
+
+@pytest.mark.parametrize("where, option", [("indexes/default", "`gorilla-rag index build`"),
+                                           ("indexes/small", "`gorilla-rag index build --name small`"),
+                                           ("elsewhere/my-index", "--name {tmp}/elsewhere/my-index`")])
+def test_the_rebuild_hint_builds_the_folder_that_is_broken(tmp_path, where, option):
+    folder = tmp_path / where
+    folder.mkdir(parents=True)
+    (folder / "index.json").write_text("{broken")
+    with pytest.raises(IndexLoadError) as refused:
+        Index.load(folder)
+    assert option.format(tmp=tmp_path) in str(refused.value)
+    with pytest.raises(IndexLoadError, match="build one with"):
+        Index.load(tmp_path / "indexes" / "nothing-here")
