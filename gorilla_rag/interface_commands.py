@@ -58,11 +58,13 @@ def cmd_mcp(args: argparse.Namespace) -> int:
 
 def add_commands(sub: argparse._SubParsersAction, groups: dict, command) -> None:  # noqa: ANN001
     """Add `serve` and `mcp` as top-level commands."""
+    from gorilla_rag.cli_types import port_number, positive_int
+
     serve = command("serve", cmd_serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--port", type=port_number, default=8000, help="port (default 8000)")
     serve.add_argument("--no-access-log", action="store_true", help="do not log one line per request")
-    serve.add_argument("--workers", type=int, default=1,
+    serve.add_argument("--workers", type=positive_int, default=1,
                        help="server processes sharing the port, each with its own copy of the index (default 1; one "
                             "process keeps about one core busy, so use up to the number of cores)")
     mcp = command("mcp", cmd_mcp)

@@ -57,8 +57,9 @@ def check_hub(questions: list[Question], hub: str, path: str | Path) -> None:
     if hubs[hub] < MIN_HUB_SHARE * known:
         likely = next(iter(others))
         counts = ", ".join(f"{n} {h}" for h, n in hubs.most_common())
-        raise GorillaError(f"question file {path}: the gold APIs of its questions are {counts} APIs, not {hub}: "
-                           f"scored against {hub}, every answer would count as wrong; use --hub {likely}")
+        raise GorillaError(f"question file {path}: only {hubs[hub]} of its {known} questions have a {hub} gold API "
+                           f"({counts}); scored against {hub}, the others would all count as wrong: "
+                           f"use --hub {likely}")
     if others:
         counts = ", ".join(f"{n} {h}" for h, n in others.items())
         print(f"gorilla-rag: warning: {sum(others.values())} of {len(questions)} questions of {path} have gold APIs "

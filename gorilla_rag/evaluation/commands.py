@@ -44,7 +44,7 @@ def cmd_eval_apibench(args: argparse.Namespace) -> int:
     pipeline = Pipeline(index, load_generator(args.generator), retriever=retriever)
     report, texts = evaluate_pipeline(pipeline, questions, hub, progress=not args.json)
     report.update({"hub": hub, "config": args.config or pipeline.retriever, "generator": args.generator,
-                   "split": args.split})
+                   "split": args.split, "reranker_learned": learned})
     caveat = trained_on_caveat(args.questions, args.split, learned)
     if caveat:
         report["caveat"] = caveat
@@ -117,18 +117,9 @@ def apply_config(index, config: str) -> str:  # noqa: ANN001
     return name
 
 
-def at_least_one(text: str) -> int:
-    """argparse type: a whole number ≥ 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def add_commands(sub, groups, command) -> None:  # noqa: ANN001
+    from gorilla_rag.cli_types import positive_int
+
     evaluate = groups["eval"]
     p = command("apibench", cmd_eval_apibench, parent=evaluate)
     p.add_argument("--questions", required=True, help="APIBench question file (JSON lines)")
@@ -137,11 +128,11 @@ def add_commands(sub, groups, command) -> None:  # noqa: ANN001
     p.add_argument("--retriever", choices=["bm25", "dense", "hybrid", "rerank"],
                        help="default: rerank when the index has a trained reranker, else hybrid")
     p.add_argument("--config", choices=CONFIGS, help="retrieval stack to evaluate (overrides --retriever)")
-    p.add_argument("--generator", default="extractive")
+    p.add_argument("--generator", default="extractive", help="generator spec (default: extractive)")
     p.add_argument("--index", help="index name or folder")
     p.add_argument("--split", choices=["all", "held-out", "train"], default="all",
                    help="only the questions of this side of the fixed 30%% held-out split (see `train`)")
-    p.add_argument("--limit", type=at_least_one, metavar="N", help="only the first N questions (N ≥ 1)")
+    p.add_argument("--limit", type=positive_int, metavar="N", help="only the first N questions (N ≥ 1)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p = command("responses", cmd_eval_responses, parent=evaluate)
     p.add_argument("--questions", required=True, help="APIBench question file (JSON lines)")

@@ -32,13 +32,15 @@ def judge(verifier, question: Question, text: str | None, source: str | None) ->
     gold = gold_key(verifier, question)
     if not text:
         return Judgement(question.question_id, "no_call", gold, None)
-    result = verifier.verify(text, source=source)
-    if result.status == "unparseable":
+    calls = verifier.verify(text, source=source).calls
+    if not calls:
         return Judgement(question.question_id, "no_call", gold, None)
-    if result.status == "hallucinated":
-        return Judgement(question.question_id, "hallucination", gold, result.key or None)
-    outcome = "correct" if result.key == gold else "wrong_api"
-    return Judgement(question.question_id, outcome, gold, result.key)
+    # The first call that loads a corpus API is the answer, whatever else the response loads.
+    first = next((c for c in calls if verifier.docs_for_key(c.key, source)), None)
+    if first is None:
+        return Judgement(question.question_id, "hallucination", gold, calls[0].key or None)
+    outcome = "correct" if first.key == gold else "wrong_api"
+    return Judgement(question.question_id, outcome, gold, first.key)
 
 
 def strict_metrics(judgements: list[Judgement]) -> dict[str, float | int]:

@@ -48,6 +48,8 @@ def cmd_train_reranker(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub, groups, command) -> None:  # noqa: ANN001
+    from gorilla_rag.cli_types import positive_int
+
     p = command("reranker", cmd_train_reranker, parent=groups["train"])
     p.add_argument("--apibench", help="APIBench folder (default: $GORILLA_RAG_APIBENCH or ../shared/apibench)")
     p.add_argument("--index", help="index whose query encoder the reranker is trained for (default: the home's)")
@@ -59,5 +61,6 @@ def add_commands(sub, groups, command) -> None:  # noqa: ANN001
     p.add_argument("--name", default="apibench-retriever", help="model name under <home>/models/")
     p.add_argument("--base", default="all-MiniLM-L6-v2", help="model to start from")
     p.add_argument("--index", help="index whose document vectors to train against (default: the home's)")
-    p.add_argument("--epochs", type=int, default=2)
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--epochs", type=positive_int, default=2, help="passes over the training pairs (2)")
+    p.add_argument("--batch-size", type=positive_int, default=32,
+                   help="pairs per step; the other pairs of a batch are its in-batch negatives (32)")

@@ -64,6 +64,8 @@ def cmd_train_rat(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub, groups, command) -> None:  # noqa: ANN001
+    from gorilla_rag.cli_types import positive_int
+
     p = command("rat", cmd_train_rat, parent=groups["train"])
     p.add_argument("--base", required=True, help="base model: a folder or a hub id (e.g. a Llama/Qwen 7B instruct)")
     p.add_argument("--output", required=True, help="folder for the adapter (or merged model) and its manifest")
@@ -74,16 +76,16 @@ def add_commands(sub, groups, command) -> None:  # noqa: ANN001
     p.add_argument("--retriever", help="retriever giving the prompt's docs (default: the index's, as the pipeline)")
     p.add_argument("--irrelevant", type=float, default=0.1, help="share of 'no matching API' examples (0.1)")
     p.add_argument("--holdout", type=float, default=0.1, help="share of questions held out for evaluation (0.1)")
-    p.add_argument("--limit", type=int, help="only the first N questions")
-    p.add_argument("--epochs", type=float, default=3.0)
-    p.add_argument("--max-steps", type=int, help="optimizer steps (overrides --epochs)")
+    p.add_argument("--limit", type=positive_int, help="only the first N questions")
+    p.add_argument("--epochs", type=float, default=3.0, help="passes over the training examples (3)")
+    p.add_argument("--max-steps", type=positive_int, help="optimizer steps (overrides --epochs)")
     p.add_argument("--lr", type=float, default=2e-4, help="learning rate (2e-4)")
-    p.add_argument("--batch-size", type=int, default=4)
-    p.add_argument("--grad-accum", type=int, default=4, help="batches per optimizer step (4)")
+    p.add_argument("--batch-size", type=positive_int, default=4, help="examples per forward pass (4)")
+    p.add_argument("--grad-accum", type=positive_int, default=4, help="batches per optimizer step (4)")
     p.add_argument("--max-length", type=int, default=2048, help="tokens per example; longer prompts are skipped")
-    p.add_argument("--lora-r", type=int, default=16)
-    p.add_argument("--lora-alpha", type=int, default=32)
-    p.add_argument("--lora-dropout", type=float, default=0.05)
+    p.add_argument("--lora-r", type=positive_int, default=16, help="LoRA rank (16)")
+    p.add_argument("--lora-alpha", type=positive_int, default=32, help="LoRA scaling numerator (32)")
+    p.add_argument("--lora-dropout", type=float, default=0.05, help="dropout on the LoRA path (0.05)")
     p.add_argument("--target-modules", default="all-linear", help="'all-linear' or comma-separated module names")
     p.add_argument("--warmup", type=float, default=0.03, help="share of steps spent warming up (0.03)")
     p.add_argument("--device", help="cuda, mps or cpu (default: the best available)")
@@ -91,6 +93,6 @@ def add_commands(sub, groups, command) -> None:  # noqa: ANN001
     p.add_argument("--quantize", choices=["4bit", "8bit"], help="load the base quantized (QLoRA; CUDA + bitsandbytes)")
     p.add_argument("--gradient-checkpointing", action="store_true", help="trade compute for memory (7B on 24 GB)")
     p.add_argument("--merge", action="store_true", help="save the merged model instead of the adapter")
-    p.add_argument("--eval-limit", type=int, default=100, help="held-out examples to score after training (100)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--eval-limit", type=positive_int, default=100, help="held-out examples to score after training (100)")
+    p.add_argument("--seed", type=int, default=0, help="random seed for the split, shuffling and init (0)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
