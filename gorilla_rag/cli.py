@@ -38,27 +38,37 @@ def cmd_search(args: argparse.Namespace) -> int:
     from gorilla_rag.indexing import open_index
     from gorilla_rag.pipeline import check_question
     from gorilla_rag.retrieval import Filters
+    from gorilla_rag.retrieval.constraints import merge, parse_constraints
 
-    hits = open_index(args.home, args.index).search(check_question(" ".join(args.question)), k=args.k,
-                                                     retriever=args.retriever, filters=Filters.make(args.source))
+    question = check_question(" ".join(args.question))
+    filters = merge(Filters.make(args.source), parse_constraints(question))  # the same constraints `ask` applies
+    hits = open_index(args.home, args.index).search(question, k=args.k, retriever=args.retriever, filters=filters)
     text = "\n".join(f"{i}. {h.score:.4f}  {h.doc.api_call}   [{h.doc.id}]" for i, h in enumerate(hits, 1))
+    if not filters.empty and not args.json:
+        print(f"constraints applied: {filters.describe()}", file=sys.stderr)
     _emit([h.to_dict() for h in hits], args.json, text or "no results")
     return 0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    """Check code (or '-' for stdin) against the corpus: which API it calls, if any."""
+    """Check code (or '-' for stdin) against the corpus: which API each of its calls loads, if any.
+
+    Exit status 0 when every API call is a corpus API and the code is valid Python; 1 when a call is hallucinated,
+    of another hub, underspecified or broken, when the code does not parse, or when no API call is found.
+    """
+    from gorilla_rag.errors import GorillaError
     from gorilla_rag.indexing import open_index
     from gorilla_rag.retrieval import canonical_source
     from gorilla_rag.verify import Verifier
+    from gorilla_rag.verify.report import passes, verification_text
 
     text = sys.stdin.read() if args.code == ["-"] else " ".join(args.code)
+    if not text.strip():  # before the index loads
+        raise GorillaError("the code to verify is empty: give code, or '-' to read it from stdin")
     source = canonical_source(args.source) if args.source else None
     result = Verifier(open_index(args.home, args.index).docs).verify(text, source=source)
-    lines = [f"[{result.status}] {result.call}".rstrip()]
-    lines += [f"api:  {doc.id}" for doc in result.matched[:5]] + [f"note: {d}" for d in result.detail]
-    _emit(result.to_dict(), args.json, "\n".join(lines))
-    return 0 if result.status == "verified" else 1
+    _emit(result.to_dict(), args.json, verification_text(result))
+    return 0 if passes(result) else 1
 
 
 def cmd_corpus_import(args: argparse.Namespace) -> int:
@@ -102,10 +112,22 @@ def cmd_index_build(args: argparse.Namespace) -> int:
     """Build the BM25 + dense index (hybrid fuses them at query time) from the home's corpus."""
     from gorilla_rag.indexing import build_index
 
-    index = build_index(args.home, args.name, args.corpus, embedder=args.embedder, show_progress=True,
-                        query_encoder=args.query_encoder)
-    print(f"built {index.folder}: {len(index.docs)} docs ({index.manifest['sources']})", file=sys.stderr)
+    index = build_index(args.home, args.name, args.corpus, embedder=args.embedder,
+                        show_progress=sys.stderr.isatty(), query_encoder=args.query_encoder)
+    sources = ", ".join(f"{name} {count}" for name, count in index.manifest["sources"].items())
+    print(f"built {index.folder}: {len(index.docs)} docs ({sources})", file=sys.stderr)
     return 0
+
+
+def _lines(data: dict, prefix: str = "") -> list[str]:
+    """Nested dicts as `a.b: value` lines; lists joined with commas."""
+    out = []
+    for key, value in data.items():
+        if isinstance(value, dict) and value:
+            out += _lines(value, f"{prefix}{key}.")
+        else:
+            out.append(f"{prefix}{key}: {', '.join(map(str, value)) if isinstance(value, list) else value}")
+    return out
 
 
 def cmd_index_info(args: argparse.Namespace) -> int:
@@ -124,8 +146,17 @@ def cmd_index_info(args: argparse.Namespace) -> int:
         manifest["reranker"] = {**{k: v for k, v in data.items() if k not in ("weights", "mean", "scale", "features")},
                                 "features": len(data.get("features", [])),
                                 "memory_questions": len(memory.get("keys", []))}
-    _emit(manifest, args.json, "\n".join(f"{k}: {v}" for k, v in manifest.items()))
-    return 0
+        manifest["retrievers"] = [*manifest.get("retrievers", []), "rerank"]
+    from gorilla_rag.errors import IndexLoadError
+    from gorilla_rag.retrieval import Index
+
+    try:  # the manifest can be fine while a part is missing or corrupt
+        Index.load(folder)
+        manifest["check"] = "ok: every part loads and matches the manifest"
+    except IndexLoadError as exc:
+        manifest["check"] = f"BROKEN: {exc}"
+    _emit(manifest, args.json, "\n".join(_lines(manifest)))
+    return 0 if manifest["check"].startswith("ok") else 1
 
 
 # Modules that add their own commands: each has `add_commands(sub, groups, command)` and imports nothing heavy
@@ -141,6 +172,8 @@ COMMAND_MODULES = (
 
 def build_parser() -> argparse.ArgumentParser:
     import importlib
+
+    from gorilla_rag.cli_types import positive_int
 
     parser = argparse.ArgumentParser(prog="gorilla-rag", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -160,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
         p = command(name, func)
         p.add_argument("question", nargs="+", help="what the code should do")
         p.add_argument("--source", help=SOURCE_HELP)
-        p.add_argument("-k", type=int, default=5, help="candidates to retrieve (default 5)")
+        p.add_argument("-k", type=positive_int, default=5, help="candidates to retrieve (default 5)")
         p.add_argument("--retriever", choices=["bm25", "dense", "hybrid", "rerank"],
                        help="default: rerank when the index has a trained reranker, else hybrid")
         p.add_argument("--index", help="index name under the home, or a folder")
@@ -179,11 +212,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index", help="index whose corpus to check against")
     p.add_argument("--json", action="store_true", help="print JSON")
 
-    groups = {name: sub.add_parser(name, help=text).add_subparsers(dest="sub", metavar="SUB")
-              for name, text in (("corpus", "import, refresh and check API corpora"),
-                                 ("index", "build and inspect indexes"),
-                                 ("eval", "measure accuracy on APIBench"),
-                                 ("train", "train retrievers, rerankers and models"))}
+    groups = {}
+    for name, text in (("corpus", "import, refresh and check API corpora"), ("index", "build and inspect indexes"),
+                       ("eval", "measure accuracy on APIBench"), ("train", "train retrievers, rerankers and models")):
+        group = sub.add_parser(name, help=text, description=text)
+        group.set_defaults(group_parser=group)  # `gorilla-rag corpus` alone shows the corpus commands
+        groups[name] = group.add_subparsers(dest="sub", metavar="SUB")
     corpus = groups["corpus"]
     p = command("import", cmd_corpus_import, parent=corpus)
     p.add_argument("format", help="'apibench'")
@@ -223,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "home", None):  # one home for every component of this process (embedder lookup too)
         os.environ["GORILLA_RAG_HOME"] = str(Path(args.home).expanduser().resolve())
     if not getattr(args, "func", None):
-        parser.print_help(sys.stderr)
+        getattr(args, "group_parser", parser).print_help(sys.stderr)
         return 2
     try:
         return args.func(args)

@@ -25,8 +25,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         import uvicorn
     except ImportError as exc:
         raise GorillaError("the HTTP server needs uvicorn: pip install 'gorilla-rag[server]'") from exc
-    if args.workers < 1:
-        raise GorillaError(f"--workers {args.workers}: at least 1 process is needed")
     _log_to_stderr("%(levelname)s:     %(message)s")
     if args.host not in LOOPBACK and not settings.api_key():
         log.warning("serving on %s without an API key: anyone who reaches it can use it (set GORILLA_RAG_API_KEY)",

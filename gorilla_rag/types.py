@@ -11,7 +11,11 @@ from typing import Any, Literal
 SOURCES: tuple[str, ...] = ("huggingface", "torchhub", "tfhub")
 Source = Literal["huggingface", "torchhub", "tfhub"]
 AnswerStatus = Literal["verified", "repaired", "unverified", "no_match"]
-VerificationStatus = Literal["verified", "hallucinated", "unparseable"]
+# A call: a corpus API; no corpus API; a corpus API of another hub than asked; a pipeline task naming no model;
+# a call that is not valid Python as written. A text: one of those (its worst call), or no API call at all.
+CallStatus = Literal["verified", "hallucinated", "other_hub", "underspecified", "syntax_error"]
+VerificationStatus = Literal["verified", "hallucinated", "other_hub", "underspecified", "syntax_error",
+                             "no_api_call", "unparseable"]
 
 # Fields whose content defines a doc; the hash changes exactly when one of them does.
 _CONTENT_FIELDS = (
@@ -95,14 +99,34 @@ class GeneratedCall:
 
 
 @dataclass(frozen=True, slots=True)
+class CallCheck:
+    """The verifier's finding for one API-loading call. `matched`: the corpus docs it loads (other_hub: those of
+    the other hub; underspecified: a few corpus APIs its task could mean)."""
+
+    status: CallStatus
+    call: str
+    key: str
+    matched: tuple[ApiDoc, ...] = ()
+    detail: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "call": self.call, "key": self.key,
+                "matched": [doc.id for doc in self.matched], "detail": list(self.detail)}
+
+
+@dataclass(frozen=True, slots=True)
 class Verification:
-    """The verifier's finding for one text: which corpus APIs its first identifiable call is."""
+    """The verifier's finding for one text: every API-loading call is checked (`calls`, in order); status, call,
+    key and matched are those of the call that decides (the first of the worst status); `syntax_errors` lists
+    where the code does not parse."""
 
     status: VerificationStatus
     call: str = ""
     key: str = ""
     matched: tuple[ApiDoc, ...] = ()
     detail: tuple[str, ...] = ()
+    calls: tuple[CallCheck, ...] = ()
+    syntax_errors: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -111,6 +135,8 @@ class Verification:
             "key": self.key,
             "matched": [doc.id for doc in self.matched],
             "detail": list(self.detail),
+            "calls": [check.to_dict() for check in self.calls],
+            "syntax_errors": list(self.syntax_errors),
         }
 
 

@@ -69,6 +69,11 @@ def test_verify_reports_verified_and_hallucinated(tmp_path):
     (["corpus", "import", "apibench", "/nonexistent/place"], "no huggingface_api.jsonl"),
     (["corpus", "validate", "/nonexistent/place"], "no such corpus"),
     (["index", "info", "--name", "missing"], "no index"),
+    (["search", "classify images", "-k", "0"], "must be at least 1"),
+    (["ask", "classify images", "-k", "-1"], "must be at least 1"),
+    (["serve", "--port", "99999"], "a port is 0 to 65535"),
+    (["train", "retriever", "--epochs", "0"], "must be at least 1"),
+    (["corpus"], "gorilla-rag corpus [-h] SUB"),  # a group alone shows its own commands
 ])
 def test_bad_input_is_one_line_without_traceback(tmp_path, args, message):
     result = run(*args, home=tmp_path)
@@ -98,3 +103,24 @@ def test_ask_abstains_out_of_scope_unless_told_not_to(tmp_path):
     forced = run("ask", "book me a cheap flight to Lisbon next Friday", "--json", "--min-similarity", "0",
                  home=tmp_path)
     assert forced.returncode == 0 and json.loads(forced.stdout)["status"] == "verified"
+
+
+@pytest.mark.slow
+def test_search_applies_the_constraints_ask_applies(tmp_path):
+    result = run("search", "an image classifier with under 10M parameters", "-k", "3", "--json", home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    hits = json.loads(result.stdout)
+    assert hits and all(h["doc"]["metrics"]["params"] <= 10e6 for h in hits)
+    said = run("search", "an image classifier with under 10M parameters", home=tmp_path)
+    assert "constraints applied: at most 10,000,000 parameters" in said.stderr
+
+
+@pytest.mark.slow
+def test_index_info_checks_every_part(tmp_path):
+    assert run("index", "build", home=tmp_path).returncode == 0
+    fine = run("index", "info", home=tmp_path)
+    assert fine.returncode == 0 and "check: ok" in fine.stdout and "embedder.name: all-MiniLM-L6-v2" in fine.stdout
+    faiss_file = tmp_path / "indexes" / "default" / "dense.faiss"
+    faiss_file.write_bytes(faiss_file.read_bytes()[:100])
+    broken = run("index", "info", home=tmp_path)
+    assert broken.returncode == 1 and "check: BROKEN" in broken.stdout and "index build" in broken.stdout

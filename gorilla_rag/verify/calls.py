@@ -29,7 +29,8 @@ class CallSite:
     `args`/`kwargs` hold the unquoted value of string literals (and of variables the text assigns a
     string: the last assignment before the call, else the first anywhere), the source text of other
     literals (True, 3) and None for anything else; `arg_texts`/`kwarg_texts` hold every argument's
-    source text; `nested` the calls inside the arguments.
+    source text; `nested` the calls inside the arguments. `broken`: not valid Python as written (it holds a
+    syntax error, or was read only by closing a string or bracket left open).
     """
 
     text: str
@@ -39,6 +40,7 @@ class CallSite:
     nested: tuple[CallSite, ...] = ()
     arg_texts: tuple[str, ...] = ()
     kwarg_texts: dict[str, str] = field(default_factory=dict, hash=False)
+    broken: bool = False
 
 
 # name -> (offsets, values) of the string assignments to it in one view, in offset order
@@ -257,6 +259,7 @@ class _Extractor:
             nested=nested,
             arg_texts=tuple(arg_texts),
             kwarg_texts=kwarg_texts,
+            broken=node.has_error or unit.repaired,
         )
 
     def _resolve(self, name: str, offset: int, assignments: _Assignments) -> str | None:
@@ -299,8 +302,9 @@ def _extract_views(views: list[str]) -> list[CallSite]:
         found = [(start, -end, site) for (start, _), (_, end, site) in best.items()]
         found += [(start, 0, site) for start, site in _cli_calls(view)]
         for _, _, site in sorted(found, key=lambda item: item[:2]):
-            if site.function:
-                out.setdefault(_signature(site), site)
+            signature = _signature(site)
+            if site.function and (signature not in out or out[signature].broken > site.broken):
+                out[signature] = site  # a call read whole elsewhere is not broken
     return list(out.values())
 
 

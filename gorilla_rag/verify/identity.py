@@ -6,7 +6,8 @@
   `tfhub:{url}`; loading or wrapping the same handle is the same API.
 - HuggingFace: a loader (`*.from_pretrained`, `pipeline`, `SentenceTransformer`, `joblib.load`, ...)
   + model id (lower-cased, without `@revision`): `huggingface:{model_id}`. A `pipeline(task)` naming no
-  model gets `huggingface:pipeline-default:{task}`, which no corpus API with a model can share.
+  model gets `huggingface:pipeline-default:{task}`, which no corpus API with a model can share; one given a model
+  variable (`model=model`, loaded by an earlier call) loads nothing itself.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ _ID_KWARGS = (
 _LATE_ID_KWARGS = ("model_tag", "source", "segmentation", "checkpoint")
 _CLI_ID_OPTIONS = ("repo-id", "repo_id", "download_model", "model")
 _PYTHON_NAME = re.compile(r"[A-Za-z_][\w.]*")
+# A transformers task name ('fill-mask', 'translation_en_to_fr'); `pipeline('audio.wav')` calls a loaded pipeline.
+_TASK_NAME = re.compile(r"[A-Za-z][\w-]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +158,13 @@ def _tfhub(call: CallSite) -> ApiIdentity | None:
     return ApiIdentity("tfhub", f"tfhub:{normalize_handle(handle)}", call.function, handle.strip())
 
 
+def _model_variable(call: CallSite, index: int) -> bool:
+    """Whether a pipeline's model is a variable (`model=model`): a model an earlier call loaded, checked there."""
+    if "model" in call.kwargs:
+        return call.kwarg_texts.get("model", "").isidentifier()
+    return index < len(call.arg_texts) and call.arg_texts[index].isidentifier()
+
+
 def _pipeline(call: CallSite) -> ApiIdentity | None:
     task_from_kwarg = "task" in call.kwargs
     task = _slot(call, "task") if task_from_kwarg else _slot(call, index=0)
@@ -164,7 +174,7 @@ def _pipeline(call: CallSite) -> ApiIdentity | None:
         inner = _nested_in(call, "model") if "model" in call.kwargs else _nested_in(call, index=model_index)
         model = _first_literal(inner) if inner is not None else None
     if model is None:
-        if task is None:
+        if _model_variable(call, model_index) or task is None or not _TASK_NAME.fullmatch(task):
             return None
         return ApiIdentity(
             "huggingface", f"huggingface:{PIPELINE_DEFAULT}{task.lower()}", call.function, "", task

@@ -16,7 +16,9 @@ _ESCAPED_CHARS = {"n": "\n", "r": "\r", "t": "\t", "'": "'", '"': '"', "\\": "\\
 _V1_MARKER = re.compile(r"<<<\s*(\w+)\s*>>>\s*:?")
 _V0_KEY = re.compile(r"""(['"]?)\b(api_call|code)\1\s*:\s*(?=['"])""")
 _FIELD_END = re.compile(r"\s*(?:[,}]|\Z)")
-_FENCE = re.compile(r"```[^\n`]*\n?(.*?)(?:```|\Z)", re.DOTALL)
+_FENCE = re.compile(r"```([^\n`]*)\n?(.*?)(?:```|\Z)", re.DOTALL)
+_PYTHON_TAGS = frozenset({"", "python", "py", "python3", "py3", "ipython", "ipython3"})
+_NOTEBOOK_LINE = re.compile(r"^\s*[!%]")  # IPython `!pip install ...`, `%matplotlib inline`
 _INLINE = re.compile(r"`([^`\n]+)`")
 _QUOTED = re.compile(r"\s*(['\"])(.*\(.*)\1\s*", re.DOTALL)  # a call written inside quotes
 _CLI_LINE = re.compile(
@@ -85,7 +87,7 @@ def _views_of(text: str) -> list[str]:
             views.append(unescape(value) if looks_escaped(value) else value)
             rest = rest.replace(value, "\n", 1) if value else rest
     for match in _FENCE.finditer(text):
-        views.append(match.group(1))
+        views.append(match.group(2))
         rest = rest.replace(match.group(0), "\n", 1)
     views.append(rest)  # the rest of the text: prose may still name a call
     views += [m.group(1) for m in _INLINE.finditer(rest) if "(" in m.group(1)]
@@ -105,6 +107,27 @@ def code_views(text: str) -> list[str]:
 def raw_views(text: str) -> list[str]:
     """The views of escaped-looking text read as written: the fallback when unescaping broke it."""
     return _distinct(_views_of(text)) if looks_escaped(text) else []
+
+
+def python_parts(text: str) -> list[tuple[str, str]]:
+    """(where, code) of the parts of `text` meant as Python: Gorilla's api_call and code fields and the fenced
+    blocks not tagged as another language, else the whole text. Shell and notebook command lines are blanked."""
+    text = unescape(text) if looks_escaped(text) else text
+    fields = gorilla_v1_fields(text) or gorilla_v0_fields(text)
+    parts = [(f"the {name} field", fields[name]) for name in _FIELDS if fields.get(name, "").strip()]
+    parts += [
+        (f"code block {number}", match.group(2))
+        for number, match in enumerate(_FENCE.finditer(text), 1)
+        if match.group(1).strip().lower() in _PYTHON_TAGS
+    ]
+    parts = [(where, unescape(code) if looks_escaped(code) else code) for where, code in parts] or [("", text)]
+    return [(where, _blank_commands(code)) for where, code in parts if code.strip()]
+
+
+def _blank_commands(code: str) -> str:
+    """The code with each shell or notebook command line emptied (kept as a line, so line numbers hold)."""
+    lines = code.split("\n")
+    return "\n".join("" if _CLI_LINE.match(line) or _NOTEBOOK_LINE.match(line) else line for line in lines)
 
 
 def _distinct(views: list[str]) -> list[str]:

@@ -46,8 +46,9 @@ def test_two_worker_processes_answer_on_one_port(tmp_path):
 
 
 def test_a_worker_count_below_one_or_a_broken_index_is_refused_before_workers_start(tmp_path, capsys):
-    assert main(["--home", str(tmp_path), "serve", "--workers", "0"]) == 2
-    assert "--workers 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as usage_error:
+        main(["--home", str(tmp_path), "serve", "--workers", "0"])
+    assert usage_error.value.code == 2 and "--workers: must be at least 1, got 0" in capsys.readouterr().err
     broken = tmp_path / "indexes" / "default"
     broken.mkdir(parents=True)
     (broken / "index.json").write_text("{broken")

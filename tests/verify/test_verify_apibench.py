@@ -5,6 +5,7 @@ Reads the shared data in place (never copied into the repo); skips when it is ab
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 from pathlib import Path
@@ -79,16 +80,34 @@ def test_almost_every_record_has_an_identity(corpus, verifier):
         assert len(calls) <= 0.02 * sum(d.source == source for d in corpus), (source, calls)
 
 
+def _parses(code: str) -> bool:
+    try:
+        ast.parse(code)
+    except SyntaxError:
+        return False
+    return True
+
+
 def test_every_identified_record_verifies_as_itself(corpus, verifier):
-    failures = []
+    """Every call in a record's api_call (a component passed in too) is a corpus API. Only a call naming just a
+    pipeline task is not one API (underspecified), and only a call that is not valid Python is a syntax_error."""
+    failures, broken = [], []
     for doc in corpus:
         key = verifier.key_of(doc)
         if key is None:
             continue
         result = verifier.verify(doc.api_call, source=doc.source)
-        if result.status != "verified" or result.key != key or doc not in result.matched:
+        if key.startswith("huggingface:pipeline-default:"):
+            ok = result.status == "underspecified" and result.matched
+        elif result.status == "syntax_error":
+            broken.append(doc.api_call)
+            ok = not _parses(doc.api_call) and doc in result.matched and result.syntax_errors
+        else:
+            ok = result.status == "verified" and doc in result.matched
+        if not ok or result.key != key:
             failures.append((doc.api_call, result.status, result.key))
     assert failures == []
+    assert len(broken) <= 3, broken  # APIBench has a couple, e.g. model=SG161222/Realistic_Vision_V1.4
 
 
 def test_keys_are_source_prefixed(corpus, verifier):

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from gorilla_rag.types import ApiDoc
 from gorilla_rag.verify import Verifier, extract_calls, identify
+from gorilla_rag.verify.verifier import SEVERITY
 
 VERIFIER = Verifier(
     [
@@ -118,5 +119,17 @@ def test_extract_and_verify_never_raise(text):
         assert len(call.args) == len(call.arg_texts)
         identify(call)
     result = VERIFIER.verify(text)
-    assert result.status in ("verified", "hallucinated", "unparseable")
-    assert (result.status == "verified") == bool(result.matched)
+    assert isinstance(result.to_dict(), dict)
+    if result.status in ("no_api_call", "unparseable"):
+        assert result.calls == () and result.matched == ()
+        assert bool(result.syntax_errors) == (result.status == "unparseable")
+        return
+    # The text speaks with its worst call's voice; what each status promises about `matched` holds.
+    assert result.calls and result.status == min((c.status for c in result.calls), key=SEVERITY.index)
+    assert (result.status, result.call, result.key) in {(c.status, c.call, c.key) for c in result.calls}
+    for check in result.calls:
+        assert check.status in SEVERITY
+        if check.status == "hallucinated":
+            assert check.matched == ()
+        elif check.status != "syntax_error":  # a broken call may or may not read as a corpus API
+            assert check.matched

@@ -162,6 +162,13 @@ def test_pipeline_without_model_never_matches_a_model_key():
     assert ident("pipeline(task_name)") is None
 
 
+def test_calling_a_loaded_pipeline_on_data_names_no_task():
+    # pyannote-style `pipeline = Pipeline.from_pretrained(...)`, then `pipeline('audio.wav')`
+    assert ident("diarization = pipeline('audio.wav')") is None
+    assert ident("pipeline('The weather is nice today')") is None
+    assert key("pipeline('translation_en_to_fr')") == "huggingface:pipeline-default:translation_en_to_fr"
+
+
 @pytest.mark.parametrize(
     "code",
     [
@@ -182,3 +189,11 @@ def test_pipeline_without_model_never_matches_a_model_key():
 )
 def test_non_loading_calls_have_no_identity(code):
     assert ident(code) is None
+
+
+def test_a_pipeline_given_a_loaded_model_loads_nothing_itself():
+    code = "m = AutoModel.from_pretrained('acme/bert')\nner = pipeline('ner', model=m, tokenizer=t)"
+    assert [identify(c) is not None for c in extract_calls(code)] == [True, False]
+    assert ident("pipeline('ner', m)") is None
+    # a model string held in a variable is still read
+    assert key("name = 'acme/bert'\npipeline('ner', model=name)") == "huggingface:acme/bert"

@@ -1,4 +1,5 @@
-"""Verifier: verified / hallucinated / unparseable, with findings, against a hand-written corpus."""
+"""Verifier: verified / hallucinated / other_hub / underspecified / syntax_error / no_api_call / unparseable, with
+findings, against a hand-written corpus."""
 
 from __future__ import annotations
 
@@ -89,11 +90,17 @@ def test_branch_and_loader_variants_verify(verifier):
     assert layer.detail == ()
 
 
-def test_unparseable_when_no_api_call(verifier):
-    for text in ("The capital of France is Paris.", "print('hello')", ""):
+def test_no_api_call_and_unparseable_are_told_apart(verifier):
+    for text, status, detail in (
+        ("print('hello')", "no_api_call", "no API call found"),
+        ("import numpy as np\nx = np.load('a.npy')", "no_api_call", "no API call found"),
+        ("", "no_api_call", "no code given"),
+        ("  \n ", "no_api_call", "no code given"),
+        ("The capital of France is Paris.", "unparseable", "no API call found, and the text is not valid Python"),
+    ):
         result = verifier.verify(text)
-        assert result.status == "unparseable"
-        assert result.detail == ("no API call found",)
+        assert (result.status, result.detail, result.calls) == (status, (detail,), ()), text
+        assert bool(result.syntax_errors) == (status == "unparseable")
 
 
 def test_unknown_keyword_arguments_are_reported(verifier):
@@ -124,24 +131,57 @@ def test_pipeline_task_mismatch_is_reported(verifier):
     assert verifier.verify("pipeline(model='acme/bert-ner')").detail == ()
 
 
-def test_pipeline_without_model(verifier):
-    matched = verifier.verify("pipeline('fill-mask')")
-    assert matched.status == "verified" and matched.matched == (DOCS[5],)
-    assert "names no model" in matched.detail[0]
-    result = verifier.verify("pipeline('ner')")
-    assert result.status == "hallucinated"
-    assert result.key == "huggingface:pipeline-default:ner"
-    assert any("names no model" in d for d in result.detail)
+def test_pipeline_without_model_is_underspecified_not_one_api(verifier):
+    # The corpus even holds this exact call, but it loads transformers' default model: no one API.
+    same = verifier.verify("pipeline('fill-mask')")
+    assert same.status == "underspecified" and same.matched == (DOCS[5],)
+    assert "names no model" in same.detail[0]
+    result = verifier.verify("tagger = pipeline('ner')")
+    assert (result.status, result.key) == ("underspecified", "huggingface:pipeline-default:ner")
+    assert result.matched == (DOCS[3],)  # the corpus APIs for the task, named
+    assert "huggingface:acme/bert-ner" in result.detail[0]
+    assert verifier.verify("pipeline('token-classification')").matched == (DOCS[3],)  # the task's alias
+    # A task no corpus API has is invented, and a pipeline of another hub is said to be one.
+    invented = verifier.verify("pipeline('make-coffee')")
+    assert invented.status == "hallucinated" and "pipeline task 'make-coffee'" in invented.detail[0]
+    assert verifier.verify("pipeline('ner')", source="torchhub").status == "other_hub"
+    # Calling a loaded pipeline on a file is no API call; a pipeline around a model loaded before is that model.
+    assert verifier.verify("out = pipeline('audio.wav')").status == "no_api_call"
+    wrapped = verifier.verify("m = AutoModel.from_pretrained('acme/bert-ner')\nner = pipeline('ner', model=m)")
+    assert (wrapped.status, [c.key for c in wrapped.calls]) == ("verified", ["huggingface:acme/bert-ner"])
 
 
-def test_first_corpus_call_wins_and_earlier_misses_are_noted(verifier):
+def test_every_call_is_checked_and_one_invented_call_makes_the_text_hallucinated(verifier):
     text = (
         "```python\nextra = AutoModel.from_pretrained('acme/not-there')\n"
         "pipe = StableDiffusionPipeline.from_pretrained('acme/sd')\n```"
     )
     result = verifier.verify(text)
-    assert (result.status, result.key) == ("verified", "huggingface:acme/sd")
-    assert result.detail == ("an earlier call loads huggingface:acme/not-there, which is not a corpus API",)
+    assert (result.status, result.key, result.matched) == ("hallucinated", "huggingface:acme/not-there", ())
+    assert result.call == "AutoModel.from_pretrained('acme/not-there')"
+    assert result.detail == ("no corpus API for huggingface:acme/not-there",)
+    assert [(c.status, c.key) for c in result.calls] == [
+        ("hallucinated", "huggingface:acme/not-there"),
+        ("verified", "huggingface:acme/sd"),
+    ]
+    assert result.calls[1].matched == (DOCS[4],)
+    # The invented call may come last, in one statement line with the real one.
+    late = verifier.verify(
+        "m = torch.hub.load('pytorch/vision','resnet50',pretrained=True); n = torch.hub.load('foo/bar','baz')"
+    )
+    assert (late.status, late.call) == ("hallucinated", "torch.hub.load('foo/bar','baz')")
+    assert [c.status for c in late.calls] == ["verified", "hallucinated"]
+
+
+def test_text_of_verified_calls_is_verified_with_every_calls_findings(verifier):
+    text = (
+        "a = torch.hub.load('pytorch/vision', 'resnet50', pretrained=True)\n"
+        "b = hub.KerasLayer('https://tfhub.dev/acme/encoder/4', colour='red')"
+    )
+    result = verifier.verify(text)
+    assert (result.status, result.key, result.matched) == ("verified", "torchhub:pytorch/vision:resnet50", (DOCS[0],))
+    assert [c.status for c in result.calls] == ["verified", "verified"]
+    assert result.detail == ("unknown keyword argument(s) for tfhub:https://tfhub.dev/acme/encoder/4: colour",)
 
 
 def test_hallucinated_reports_the_first_identifiable_call(verifier):
@@ -157,8 +197,14 @@ def test_source_restricts_matches(verifier):
     text = "torch.hub.load('pytorch/vision', 'resnet50')"
     assert verifier.verify(text, source="torchhub").status == "verified"
     restricted = verifier.verify(text, source="huggingface")
-    assert restricted.status == "hallucinated"
-    assert restricted.detail[0] == "no corpus API of huggingface for torchhub:pytorch/vision:resnet50"
+    assert (restricted.status, restricted.matched) == ("other_hub", (DOCS[0],))  # a known API, of torchhub
+    assert restricted.detail == ("torchhub:pytorch/vision:resnet50 is a corpus API of torchhub, not of huggingface",)
+    invented = verifier.verify("torch.hub.load('pytorch/vision', 'resnet5000')", source="huggingface")
+    assert invented.status == "hallucinated"
+    assert invented.detail[0] == "no corpus API of huggingface for torchhub:pytorch/vision:resnet5000"
+    # The worst call decides: an invented call outranks one of another hub.
+    both = verifier.verify(f"{text}\nYOLO('acme/nope')", source="huggingface")
+    assert [c.status for c in both.calls] == ["other_hub", "hallucinated"] and both.status == "hallucinated"
 
 
 def test_gorilla_output_verifies(verifier):
@@ -204,3 +250,18 @@ def test_docs_may_be_any_iterable():
     for _ in range(2):
         assert once.verify("YOLO('acme/nope')").status == "hallucinated"
         assert once.verify("hub.load('https://tfhub.dev/acme/encoder/4')").status == "verified"
+
+
+def test_strict_scoring_still_takes_the_first_corpus_call(verifier):
+    """The eval's definition is unchanged by the stricter verdict: the first call that loads a corpus API is the
+    answer, a helper the corpus lacks does not make it a hallucination, and valid code without a call is no_call."""
+    from gorilla_rag.evaluation.questions import Question
+    from gorilla_rag.evaluation.scoring import judge
+
+    gold = Question(1, "classify", "torch.hub.load('pytorch/vision', 'resnet50')", "Classification", {})
+    helper = "m = torch.hub.load('pytorch/vision', 'resnet50')\nt = AutoTokenizer.from_pretrained('acme/tok')"
+    assert verifier.verify(helper).status == "hallucinated"
+    assert judge(verifier, gold, helper, "torchhub").outcome == "correct"
+    assert judge(verifier, gold, "YOLO('acme/nope')", None).outcome == "hallucination"
+    assert judge(verifier, gold, "print('hello')", "torchhub").outcome == "no_call"
+    assert judge(verifier, gold, "pipeline('fill-mask')", None).outcome == "wrong_api"  # a corpus key, not gold
