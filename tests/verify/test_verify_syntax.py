@@ -9,28 +9,10 @@ from gorilla_rag.types import ApiDoc
 from gorilla_rag.verify import Verifier, extract_calls
 from gorilla_rag.verify.syntax import syntax_errors
 
-DOCS = (
-    ApiDoc(
-        id="torchhub:pytorch/vision:resnet50",
-        source="torchhub",
-        domain="Classification",
-        api_name="resnet50",
-        api_call="torch.hub.load('pytorch/vision', 'resnet50', pretrained=True)",
-    ),
-    ApiDoc(
-        id="huggingface:acme/poca",
-        source="huggingface",
-        domain="Reinforcement Learning",
-        api_name="acme/poca",
-        api_call="mlagents-load-from-hf --repo-id='acme/poca' --local-dir='./downloads'",
-    ),
-    ApiDoc(
-        id="huggingface:acme/sd",
-        source="huggingface",
-        domain="Text-to-Image",
-        api_name="acme/sd",
-        api_call="StableDiffusionPipeline.from_pretrained('acme/sd', vae=AutoencoderKL.from_pretrained('acme/vae'))",
-    ),
+DOCS = (  # one line per doc
+    ApiDoc(id="torchhub:pytorch/vision:resnet50", source="torchhub", domain="Classification", api_name="resnet50", api_call="torch.hub.load('pytorch/vision', 'resnet50', pretrained=True)"),
+    ApiDoc(id="huggingface:acme/poca", source="huggingface", domain="Reinforcement Learning", api_name="acme/poca", api_call="mlagents-load-from-hf --repo-id='acme/poca' --local-dir='./downloads'"),
+    ApiDoc(id="huggingface:acme/sd", source="huggingface", domain="Text-to-Image", api_name="acme/sd", api_call="StableDiffusionPipeline.from_pretrained('acme/sd', vae=AutoencoderKL.from_pretrained('acme/vae'))"),
 )
 
 
