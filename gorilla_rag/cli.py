@@ -57,7 +57,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     of another hub, underspecified or broken, when the code does not parse, or when no API call is found.
     """
     from gorilla_rag.errors import GorillaError
-    from gorilla_rag.indexing import open_index
+    from gorilla_rag.indexing import open_index_docs
     from gorilla_rag.retrieval import canonical_source
     from gorilla_rag.verify import Verifier
     from gorilla_rag.verify.report import passes, verification_text
@@ -66,7 +66,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if not text.strip():  # before the index loads
         raise GorillaError("the code to verify is empty: give code, or '-' to read it from stdin")
     source = canonical_source(args.source) if args.source else None
-    result = Verifier(open_index(args.home, args.index).docs).verify(text, source=source)
+    result = Verifier(open_index_docs(args.home, args.index)).verify(text, source=source)
     _emit(result.to_dict(), args.json, verification_text(result))
     return 0 if passes(result) else 1
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gorilla_rag import settings
 from gorilla_rag.corpus.store import fingerprint, read_corpus, read_manifest
+
+if TYPE_CHECKING:
+    from gorilla_rag.types import ApiDoc
 
 
 def resolve_index_folder(home: str | Path | None = None, index: str | Path | None = None) -> Path:
@@ -71,3 +75,14 @@ def open_index(home: str | Path | None = None, index: str | Path | None = None, 
             raise IndexLoadError(f"index {folder} is stale: it was built from {built_from.get('path')} and the "
                                  f"corpus at {corpus} has changed since; run `gorilla-rag index build`")
     return loaded
+
+
+def open_index_docs(home: str | Path | None = None, index: str | Path | None = None) -> list[ApiDoc]:
+    """Only the docs an index serves (what `verify` checks against): its search parts are not read, so a corrupt
+    dense or BM25 part does not stop verification. The default index is built on first use, as `open_index` does."""
+    from gorilla_rag.retrieval.index import read_index_docs
+
+    folder = resolve_index_folder(home, index)
+    if index is None and not folder.exists():
+        return open_index(home, index).docs
+    return read_index_docs(folder)

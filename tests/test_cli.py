@@ -124,3 +124,6 @@ def test_index_info_checks_every_part(tmp_path):
     faiss_file.write_bytes(faiss_file.read_bytes()[:100])
     broken = run("index", "info", home=tmp_path)
     assert broken.returncode == 1 and "check: BROKEN" in broken.stdout and "index build" in broken.stdout
+    # verify needs only the docs: a broken search part does not stop it
+    checked = run("verify", "torch.hub.load('pytorch/vision', 'resnet50', pretrained=True)", home=tmp_path)
+    assert checked.returncode == 0 and checked.stdout.startswith("[verified]")

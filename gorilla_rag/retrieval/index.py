@@ -245,6 +245,11 @@ def read_index_manifest(folder: Path) -> dict[str, Any]:
     return manifest
 
 
+def read_index_docs(folder: Path) -> list[ApiDoc]:
+    """The docs of an index folder, checked against its manifest, without loading its search parts."""
+    return _read_docs(folder, read_index_manifest(folder))
+
+
 def _read_docs(folder: Path, manifest: dict[str, Any]) -> list[ApiDoc]:
     try:
         with open(folder / "docs.jsonl", encoding="utf-8") as handle:
