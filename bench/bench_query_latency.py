@@ -6,7 +6,8 @@ Rows (hybrid retrieval, untuned MiniLM query encoder, the held-out APIBench ques
   +direct  — a direct forward pass for one question (Embedder.embed_one), eager
   +traced  — that forward pass traced, frozen and optimised for inference (fp32)
   +bf16    — and questions computed in bfloat16 (where the CPU has bf16 natively)
-  +light   — the light encoder (our own small torch BERT, no sentence-transformers), fp32, then bf16 (the default)
+  +light   — the light encoder (our own small torch BERT, no sentence-transformers, traced from the second
+             question), fp32, then bf16 (the default)
   +int8    — or the query encoder quantised to int8 (documents keep fp32 vectors): opt-in
 
     GORILLA_RAG_HOME=... python bench/bench_query_latency.py [--apibench PATH]

@@ -136,7 +136,9 @@ class Serving:
         if name not in self._batchers:
             self._batchers[name] = BatchingEmbedder(dense.query_embedder)
         dense.query_embedder = self._batchers[name]
-        pipeline.ask("load a pretrained image classifier")  # warm up: verifier tables, parser, embedder
+        # warm up: verifier tables, parser, embedder; a second question makes the light encoder's trace
+        for question in ("load a pretrained image classifier", "translate English text to French"):
+            pipeline.ask(question)
         self.pipeline, self.version = pipeline, version
         self.loaded_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 

@@ -101,7 +101,7 @@ class Embedder:
         the usual Transformer → mean pooling → normalise stack it skips `encode`'s batching machinery."""
         light = self._light()
         if light is not None:
-            return light.encode([text])[0]
+            return light.encode_one(text)
         forward = self._forward()
         return forward(text) if forward is not None else self.embed([text])[0]
 

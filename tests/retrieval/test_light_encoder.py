@@ -88,3 +88,37 @@ def test_a_folder_saved_by_this_sentence_transformers_version_is_read_the_same(b
     texts = ["short", "a question long enough to be cut at sixteen tokens by both encoders, or the test fails"]
     want = reloaded.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
     assert np.abs(light.encode(texts) - want).max() < 1e-5
+
+
+def test_single_texts_run_traced_from_the_second_on_with_the_same_vectors(bundled, monkeypatch):
+    light = LightEncoder.open(bundled)
+    expected = light.encode(TEXTS)
+    first = light.encode_one(TEXTS[0])
+    assert light._traced is None  # one question (a CLI run) never pays for tracing
+    rest = [light.encode_one(t) for t in TEXTS[1:]]
+    assert light._traced  # a checked trace, kept
+    assert np.abs(np.stack([first, *rest]) - expected).max() < 1e-5
+    monkeypatch.setenv("GORILLA_RAG_TRACE", "0")
+    eager = LightEncoder.open(bundled)
+    for text in TEXTS[:3]:
+        eager.encode_one(text)
+    assert eager._traced is False
+
+
+def test_a_trace_that_does_not_generalise_is_refused(bundled):
+    import torch
+
+    from gorilla_rag.retrieval.light_encoder import _trace_single
+
+    class LengthBranch(torch.nn.Module):  # a Python branch on the length: a trace keeps only the one it saw
+        def __init__(self) -> None:
+            super().__init__()
+            self.scale = torch.nn.Parameter(torch.ones(1))
+
+        def forward(self, ids, mask):
+            hidden = ids.float().unsqueeze(-1) * self.scale
+            return hidden if ids.shape[1] < 12 else hidden * 2
+
+    tokenizer = LightEncoder.open(bundled).tokenizer
+    assert _trace_single(LengthBranch().eval(), tokenizer) is None
+    assert _trace_single(LightEncoder.open(bundled).model, tokenizer) is not None
