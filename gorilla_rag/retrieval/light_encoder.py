@@ -68,7 +68,9 @@ class LightEncoder:
 
     def __init__(self, model, tokenizer, hidden: int) -> None:  # noqa: ANN001 - a _Bert and a tokenizers.Tokenizer
         self.model, self.tokenizer, self.hidden = model, tokenizer, hidden
-        self._single_calls, self._traced, self._lock = 0, None, threading.Lock()
+        self._calls = {"single": 0, "batch": 0}
+        self._traced: dict[str, object] = {}  # path → checked trace, or False when tracing failed
+        self._lock = threading.Lock()
 
     @classmethod
     def open(cls, folder: str | Path) -> LightEncoder | None:
@@ -104,14 +106,22 @@ class LightEncoder:
         import torch
 
         ids = torch.tensor([self.tokenizer.encode(text).ids], dtype=torch.long)
-        with self._lock:
-            self._single_calls += 1
-            if self._traced is None and self._single_calls >= 2:
-                self._traced = _trace_single(self.model, self.tokenizer) or False
         with torch.inference_mode():
-            hidden = (self._traced(ids) if self._traced else self.model(ids, None))[0].float()
+            hidden = self._runner("single")(ids, None)[0].float()
         vector = hidden.mean(0).numpy()  # one text: no padding, every token counts
         return vector / max(float(np.linalg.norm(vector)), 1e-12)
+
+    def _runner(self, path: str):  # noqa: ANN202 - (ids, mask) → hidden states
+        """The eager module, or from this path's second call on its checked trace ("single": one text, no mask;
+        "batch": padded texts with their mask)."""
+        with self._lock:
+            self._calls[path] += 1
+            if path not in self._traced and self._calls[path] >= 2:
+                self._traced[path] = _trace(self.model, self.tokenizer, masked=path == "batch") or False
+        traced = self._traced.get(path)
+        if not traced:
+            return self.model
+        return (lambda ids, mask: traced(ids, mask)) if path == "batch" else (lambda ids, mask: traced(ids))
 
     def encode(self, texts: list[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
         import torch
@@ -133,7 +143,8 @@ class LightEncoder:
                 tokens[row, :len(row_ids)] = torch.tensor(row_ids)
                 mask[row, :len(row_ids)] = True
             with torch.inference_mode():
-                hidden = self.model(tokens, mask if width * len(ids) != int(mask.sum()) else None).float()
+                padded = width * len(ids) != int(mask.sum())
+                hidden = (self._runner("batch") if padded else self.model)(tokens, mask if padded else None).float()
                 weights = mask.unsqueeze(-1).float()
                 pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
                 out[chosen] = torch.nn.functional.normalize(pooled, dim=1).numpy()
@@ -144,9 +155,10 @@ _PROBES = ("classify images of cats and dogs",
            "We run a small online shop and want to tag every product photo with the objects it shows, quickly.", "")
 
 
-def _trace_single(model, tokenizer):  # noqa: ANN001, ANN202 - a torch.jit.ScriptModule | None
-    """The single-text forward pass traced, frozen and optimised, if it matches the eager pass on probe texts of
-    other lengths (fp32: to 1e-4; bf16: to 2% of the largest activation); None otherwise or with GORILLA_RAG_TRACE=0."""
+def _trace(model, tokenizer, masked: bool):  # noqa: ANN001, ANN202 - a torch.jit.ScriptModule | None
+    """The forward pass (one text without a mask, or padded texts with one) traced, frozen and optimised, if it
+    matches the eager pass on probes of other lengths (fp32: to 1e-4; bf16: to 2% of the largest activation, on real
+    tokens); None otherwise or with GORILLA_RAG_TRACE=0."""
     if os.environ.get("GORILLA_RAG_TRACE", "1") == "0":
         return None
     import torch
@@ -159,19 +171,32 @@ def _trace_single(model, tokenizer):  # noqa: ANN001, ANN202 - a torch.jit.Scrip
         def forward(self, ids: torch.Tensor) -> torch.Tensor:
             return self.inner(ids, None)
 
-    def ids_of(text: str) -> torch.Tensor:
-        return torch.tensor([tokenizer.encode(text).ids], dtype=torch.long)
+    class Masked(Single):
+        def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+            return self.inner(ids, mask)
 
+    def inputs(texts: tuple[str, ...]) -> tuple[torch.Tensor, ...]:
+        rows = [e.ids for e in tokenizer.encode_batch(list(texts))]
+        width = max(len(r) for r in rows)
+        ids = torch.tensor([r + [0] * (width - len(r)) for r in rows], dtype=torch.long)
+        mask = torch.tensor([[True] * len(r) + [False] * (width - len(r)) for r in rows])
+        return (ids, mask) if masked else (ids,)
+
+    # batches of other widths and paddings than the one traced
+    probes = [_PROBES, (_PROBES[0], _PROBES[2]), _PROBES[::-1]] if masked else [(p,) for p in _PROBES]
     try:
         with warnings.catch_warnings(), torch.inference_mode():
             warnings.simplefilter("ignore")  # TracerWarnings about shapes: the probes below check them
-            traced = torch.jit.trace(Single(model).eval(), (ids_of(_PROBES[0]),), check_trace=False)
+            wrapper = (Masked if masked else Single)(model).eval()
+            traced = torch.jit.trace(wrapper, inputs(probes[0]), check_trace=False)
             traced = torch.jit.optimize_for_inference(torch.jit.freeze(traced))
             precise = next(model.parameters()).dtype == torch.float32
-            for probe in _PROBES:
-                got, want = traced(ids_of(probe)).float(), model(ids_of(probe), None).float()
-                if got.shape != want.shape or float((got - want).abs().max()) > (
-                        1e-4 if precise else 0.02 * float(want.abs().max())):
+            for texts in probes:
+                given = inputs(texts)
+                got, want = traced(*given).float(), wrapper(*given).float()
+                real = (given[1] if masked else torch.ones_like(given[0], dtype=torch.bool)).unsqueeze(-1)
+                error = float(((got - want).abs() * real).max())  # padded positions are never used
+                if got.shape != want.shape or error > (1e-4 if precise else 0.02 * float(want.abs().max())):
                     return None
     except Exception:  # noqa: BLE001 - any tracing failure means: keep the eager pass
         return None

@@ -94,21 +94,21 @@ def test_single_texts_run_traced_from_the_second_on_with_the_same_vectors(bundle
     light = LightEncoder.open(bundled)
     expected = light.encode(TEXTS)
     first = light.encode_one(TEXTS[0])
-    assert light._traced is None  # one question (a CLI run) never pays for tracing
+    assert "single" not in light._traced  # one question (a CLI run) never pays for tracing
     rest = [light.encode_one(t) for t in TEXTS[1:]]
-    assert light._traced  # a checked trace, kept
+    assert light._traced["single"]  # a checked trace, kept
     assert np.abs(np.stack([first, *rest]) - expected).max() < 1e-5
     monkeypatch.setenv("GORILLA_RAG_TRACE", "0")
     eager = LightEncoder.open(bundled)
     for text in TEXTS[:3]:
         eager.encode_one(text)
-    assert eager._traced is False
+    assert eager._traced["single"] is False
 
 
 def test_a_trace_that_does_not_generalise_is_refused(bundled):
     import torch
 
-    from gorilla_rag.retrieval.light_encoder import _trace_single
+    from gorilla_rag.retrieval.light_encoder import _trace
 
     class LengthBranch(torch.nn.Module):  # a Python branch on the length: a trace keeps only the one it saw
         def __init__(self) -> None:
@@ -120,5 +120,14 @@ def test_a_trace_that_does_not_generalise_is_refused(bundled):
             return hidden if ids.shape[1] < 12 else hidden * 2
 
     tokenizer = LightEncoder.open(bundled).tokenizer
-    assert _trace_single(LengthBranch().eval(), tokenizer) is None
-    assert _trace_single(LightEncoder.open(bundled).model, tokenizer) is not None
+    for masked in (False, True):
+        assert _trace(LengthBranch().eval(), tokenizer, masked) is None
+        assert _trace(LightEncoder.open(bundled).model, tokenizer, masked) is not None
+
+
+def test_padded_batches_run_traced_from_the_second_batch_on_with_the_same_vectors(bundled):
+    light = LightEncoder.open(bundled)
+    first = light.encode(TEXTS, batch_size=3)  # padded batches
+    again = light.encode(TEXTS, batch_size=3)
+    assert light._traced["batch"] and np.abs(again - first).max() < 1e-5
+    assert np.abs(again - sentence_transformers_vectors(bundled, TEXTS)).max() < 1e-5
