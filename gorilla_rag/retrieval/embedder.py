@@ -46,7 +46,8 @@ class Embedder:
 
     BERT mean-pooling folders (the default MiniLM, trained retrievers) run on the light encoder
     (retrieval/light_encoder.py: the same vectors without importing sentence-transformers, so a cold `ask` is
-    ~3x faster); other models, int8 and non-CPU devices, or $GORILLA_RAG_LIGHT_ENCODER=0, use sentence-transformers.
+    ~2x faster: 3.4 vs 7.1 s in docs/benchmarks.md); other models, int8 and non-CPU devices, or
+    $GORILLA_RAG_LIGHT_ENCODER=0, use sentence-transformers.
     """
 
     def __init__(self, name: str = "all-MiniLM-L6-v2", device: str | None = None, precision: str = "fp32") -> None:
