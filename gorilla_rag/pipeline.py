@@ -61,11 +61,17 @@ class Pipeline:
         which filters were applied (given, or stated in the question: "under 10M parameters")."""
         from gorilla_rag.retrieval import Filters
         from gorilla_rag.retrieval.constraints import merge, parse_constraints
+        from gorilla_rag.retrieval.languages import foreign_language
 
         question = check_question(question)
         given = filters or Filters.make(source)
         filters = merge(given, parse_constraints(question)) if self.constraints_from_question else given
         answer = self._answer(question, k, filters, retriever)
+        language = foreign_language(question)
+        if language:
+            answer = replace(answer, explanation=f"The question looks {language}: the API docs and the question encoder "
+                             f"are English, so this answer is less reliable; ask in English for a better one. "
+                             f"{answer.explanation}")
         if filters.empty:
             return answer
         if answer.status != "no_match":  # a no_match for a filter already names it

@@ -45,6 +45,12 @@ def test_constraints_read_from_the_question_are_applied_and_said(seed_index):
     assert given.constraints == "from tfhub" and given.explanation.startswith("Constraints applied: from tfhub.")
 
 
+def test_a_question_in_another_language_is_answered_with_a_warning(seed_index):
+    answer = Pipeline(seed_index, min_similarity=0).ask("traduire un texte de l'anglais vers le français")
+    assert answer.explanation.startswith("The question looks French")
+    assert "looks" not in Pipeline(seed_index).ask("translate English text to French").explanation
+
+
 def test_source_restricts_the_answer(seed_index):
     answer = Pipeline(seed_index).ask("estimate depth from a single image", source="torchhub")
     assert answer.status == "verified" and answer.api.source == "torchhub" and "MiDaS" in answer.call

@@ -80,3 +80,26 @@ def prefer_direction(question: str, hits: list[Hit]) -> list[Hit]:
         return hits
     fits = [_fit(wanted, hit.doc) for hit in hits]
     return [hit for group in (0, 1, 2) for hit, fit in zip(hits, fits) if fit == group]
+
+
+# Function words that mark a question as written in another language than English (the corpus and the default
+# encoder are English; such questions are answered, with a warning, rather than silently trusted).
+_FUNCTION_WORDS = {
+    "French": {"le", "la", "les", "des", "une", "un", "du", "est", "pour", "avec", "dans", "qui", "que", "je", "vers",
+               "sur", "pas", "ce", "cette", "mon", "texte", "modèle", "l'anglais", "français"},
+    "German": {"der", "die", "das", "und", "ist", "nicht", "ein", "eine", "mit", "für", "ich", "auf", "zu", "den",
+               "von", "ins", "einen", "bilder", "modell", "übersetzen"},
+    "Spanish": {"el", "la", "los", "las", "una", "es", "por", "para", "con", "que", "del", "al", "quiero", "texto",
+                "modelo", "imágenes", "traducir"},
+}
+_ENGLISH = {"the", "a", "an", "and", "is", "to", "of", "for", "with", "in", "on", "i", "we", "my", "that", "this",
+            "from", "into", "images", "text", "model", "want", "need", "can", "which"}
+
+
+def foreign_language(question: str) -> str | None:
+    """The language a question is clearly written in when that is not English (by function words), else None."""
+    words = re.findall(r"[\w']+", question.lower())
+    english = sum(word in _ENGLISH for word in words)
+    counts = {name: sum(word in marks for word in words) for name, marks in _FUNCTION_WORDS.items()}
+    name, count = max(counts.items(), key=lambda item: item[1])
+    return name if count >= 2 and count > 2 * english else None

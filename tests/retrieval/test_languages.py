@@ -1,6 +1,6 @@
 import pytest
 
-from gorilla_rag.retrieval.languages import doc_direction, prefer_direction, question_direction
+from gorilla_rag.retrieval.languages import doc_direction, foreign_language, prefer_direction, question_direction
 from gorilla_rag.types import ApiDoc, Hit
 
 
@@ -39,3 +39,14 @@ def test_exact_direction_first_multilingual_next_contradicting_last():
     hits = [Hit(fr_en, 3.0), Hit(t5, 2.0), Hit(en_fr, 1.0)]
     assert [h.doc for h in prefer_direction("translate English to French", hits)] == [en_fr, t5, fr_en]
     assert prefer_direction("summarise this French article", hits) == hits  # no direction asked: untouched
+
+
+@pytest.mark.parametrize("question, language", [
+    ("traduire un texte de l'anglais vers le français", "French"),
+    ("Ich möchte Bilder von Hunden klassifizieren mit einem Modell", "German"),
+    ("quiero un modelo para clasificar imágenes de perros", "Spanish"),
+    ("translate English text to French", None),
+    ("I want a model for la la land movie reviews", None),  # a few foreign words in an English question
+])
+def test_foreign_language(question, language):
+    assert foreign_language(question) == language
