@@ -39,7 +39,8 @@ REFRESH_DIR = ".refresh"
 
 
 class RefreshError(GorillaError, RuntimeError):
-    """A refresh that cannot run now (another one holds the lock); the message says what to do."""
+    """A refresh that cannot run now (another one holds the lock) or would empty a source; the message says what
+    to do."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,12 +91,16 @@ def diff_docs(source: str, old: Sequence[ApiDoc], new: Sequence[ApiDoc], origin:
 
 def refresh(sources: Sequence[str] | None = None, home: str | Path | None = None, location: str | None = None,
             dry_run: bool = False, config: str | Path | None = None, progress: Progress = no_progress,
-            on_stage: Callable[[str], None] | None = None, show_progress: bool = False) -> RefreshReport:
+            on_stage: Callable[[str], None] | None = None, show_progress: bool = False,
+            allow_removals: bool = False) -> RefreshReport:
     """Scrape `sources` (default: those sources.toml enables), diff against the home's corpus, and unless
     `dry_run` write the new corpus and default index as one generation (see the module docstring).
 
     `location` overrides where the one named source is read from; `on_stage` is called with each stage's name
-    ("scraped", "corpus-staged", "index-staged", "linked", "flipped") as it completes.
+    ("scraped", "corpus-staged", "index-staged", "linked", "flipped") as it completes. On a home without an
+    imported corpus the seed is the starting point: its other sources are carried over. A scrape that finds no docs
+    for a source that had some, or (in an imported corpus) would remove more than half of a source, is refused
+    unless `allow_removals` (a wrong --from path or an unreachable hub must not empty the corpus).
     """
     from gorilla_rag.retrieval import canonical_source
 
@@ -111,7 +116,8 @@ def refresh(sources: Sequence[str] | None = None, home: str | Path | None = None
         if not dry_run:
             _clean_leftovers(where)
         started = time.perf_counter()
-        old_docs = _read_current(where.active_corpus)
+        base = where.corpus_for_index()  # the imported corpus, else the seed the index was built from
+        old_docs = _read_current(base)
         seconds = {"read": time.perf_counter() - started}
         started = time.perf_counter()
         results: list[ScrapeResult] = []
@@ -124,11 +130,16 @@ def refresh(sources: Sequence[str] | None = None, home: str | Path | None = None
             [diff_docs(r.source, [d for d in old_docs if d.source == r.source], r.docs, r.origin) for r in results],
             [f"{r.source}: {w}" for r in results for w in r.warnings], dry_run,
             seconds={**seconds, "scrape": time.perf_counter() - started})
+        for problem in _large_removals(report.diffs, from_seed=base != where.active_corpus):
+            if not (dry_run or allow_removals):
+                raise RefreshError(f"{problem}; nothing written. Check --from or the source's settings, or pass "
+                                   f"--allow-removals if the source really shrank")
+            report.warnings.append(problem)
         if dry_run or (not any(d.any for d in report.diffs) and _serving(where)):
             return report
         generation = new_staging(where.indexes / REFRESH_DIR / "live")
         try:
-            report.index = _write_generation(generation, where, results, report, stage, show_progress)
+            report.index = _write_generation(generation, where, base, results, report, stage, show_progress)
             _link(where)
             stage("linked")
             swap_in(generation, where.indexes / REFRESH_DIR / "live")
@@ -140,16 +151,29 @@ def refresh(sources: Sequence[str] | None = None, home: str | Path | None = None
     return report
 
 
-def _write_generation(generation: Path, where: settings.Paths, results: list[ScrapeResult], report: RefreshReport,
-                      stage: Callable[[str], None], show_progress: bool) -> Any:
-    """Fill a generation folder: the corpus (other sources carried over) and its index, incrementally."""
+def _large_removals(diffs: list[SourceDiff], from_seed: bool) -> list[str]:
+    """Sources whose scrape would empty them, or remove most of an imported corpus's docs."""
+    problems = []
+    for diff in diffs:
+        before = diff.unchanged + len(diff.changed) + len(diff.removed)
+        if (diff.count == 0 and before > 0) or (not from_seed and before >= 5 and len(diff.removed) > before / 2):
+            problems.append(f"{diff.source}: the scrape found {diff.count} docs and would remove {len(diff.removed)} "
+                            f"of the {before} the corpus has")
+    return problems
+
+
+def _write_generation(generation: Path, where: settings.Paths, base: Path, results: list[ScrapeResult],
+                      report: RefreshReport, stage: Callable[[str], None], show_progress: bool) -> Any:
+    """Fill a generation folder: the corpus (other sources carried over from `base`) and its index, incrementally."""
     from gorilla_rag.indexing import build_index
     from gorilla_rag.retrieval import Index
     from gorilla_rag.retrieval.incremental import UpdateStats, update_index
 
     started = time.perf_counter()
-    if where.active_corpus.is_dir():
-        _hardlink_tree(where.active_corpus.resolve(), generation / "corpus")
+    if base == where.active_corpus and base.is_dir():
+        _hardlink_tree(base.resolve(), generation / "corpus")
+    elif base.is_dir():  # the seed (tracked files): copied, never linked
+        shutil.copytree(base, generation / "corpus")
     write_corpus(generation / "corpus", [d for r in results for d in r.docs], {r.source: r.origin for r in results})
     stage("corpus-staged")
     docs = read_corpus(generation / "corpus")

@@ -122,10 +122,13 @@ def serving(home):
     return index.manifest["fingerprint"]
 
 
-def scraped_fingerprint(pages):
+def scraped_fingerprint(pages, seed=True):
+    """What a home serves after refreshing torchhub from `pages`: with `seed`, a fresh home, whose seed's other
+    sources are carried over; else a home whose imported corpus had only torchhub."""
     from gorilla_rag.scrapers import get_scraper
 
-    return fingerprint(get_scraper("torchhub", {}, str(pages)).scrape().docs)
+    seed_others = [d for d in read_corpus(settings.seed_corpus_dir()) if d.source != "torchhub"] if seed else []
+    return fingerprint(seed_others + get_scraper("torchhub", {}, str(pages)).scrape().docs)
 
 
 @pytest.mark.slow
@@ -142,7 +145,8 @@ def test_refresh_writes_diffs_and_updates_incrementally(tmp_path):
     assert not dry.written and len(dry.diffs[0].changed) == 3 and len(dry.diffs[0].added) == 2
     assert sorted(p.name for p in (home / "indexes" / REFRESH_DIR).iterdir()) == before
     update = refresh(["torchhub"], home=home, location=str(pages_v2(tmp_path)))
-    assert (update.index.embedded, update.index.reused, update.index.full) == (5, 5, False)
+    seed_others = sum(d.source != "torchhub" for d in read_corpus(settings.seed_corpus_dir()))
+    assert (update.index.embedded, update.index.reused, update.index.full) == (5, 5 + seed_others, False)
     assert serving(home) == scraped_fingerprint(pages_v2(tmp_path))
     assert sorted(p.name for p in (home / "indexes" / REFRESH_DIR).iterdir() if p.name != "lock") == \
         sorted(["live", os.readlink(home / "indexes" / REFRESH_DIR / "live")])  # the old generation is gone
@@ -161,6 +165,27 @@ def test_refresh_links_a_home_written_by_import_and_keeps_other_sources(tmp_path
     assert {d.source for d in read_corpus(corpus)} == {"huggingface", "tfhub", "torchhub"}
     assert serving(home) and not any(p.exists() for p in old_folders)  # store-written versions retired
     assert os.readlink(corpus) == "../indexes/.refresh/live/corpus"
+
+
+@pytest.mark.slow
+def test_a_scrape_that_would_empty_or_gut_a_source_is_refused(tmp_path):
+    home = tmp_path / "home"
+    empty = tmp_path / "empty-pages"
+    empty.mkdir()
+    (empty / "notes.md").write_text("no hub pages here\n")
+    with pytest.raises(RefreshError, match="torchhub: the scrape found 0 docs and would remove 24 .*--allow-removals"):
+        refresh(["torchhub"], home=home, location=str(empty))
+    assert not settings.paths(home).active_corpus.exists()  # nothing written
+    dry = refresh(["torchhub"], home=home, location=str(empty), dry_run=True)
+    assert any("would remove 24" in w for w in dry.warnings)
+    refresh(["torchhub"], home=home, location=str(pages_v1(tmp_path)))  # from the seed: replacing it is expected
+    few = tmp_path / "few-pages"
+    few.mkdir()
+    shutil.copy(pages_v1(tmp_path) / "acme_depth_dpt.md", few)
+    with pytest.raises(RefreshError, match="would remove"):  # 8 docs → 3 in an imported corpus: refused
+        refresh(["torchhub"], home=home, location=str(few))
+    forced = refresh(["torchhub"], home=home, location=str(few), allow_removals=True)
+    assert forced.written and forced.diffs[0].count == 3 and any("would remove" in w for w in forced.warnings)
 
 
 def test_a_second_refresh_is_refused_while_one_runs(tmp_path):
@@ -189,7 +214,8 @@ def test_cli_dry_run_prints_the_diff_and_writes_nothing(tmp_path):
     assert "dry run: nothing written" in result.stderr and "broken_page.md:3" in result.stderr
     assert not (tmp_path / "api_corpus").exists() and not (tmp_path / "indexes").exists()
     text = cli("corpus", "refresh", "torchhub", "--from", str(FIXTURE_PAGES), "--dry-run", home=tmp_path)
-    assert text.stdout.startswith("torchhub: 8 docs: 8 added, 0 changed, 0 removed, 0 unchanged\n  + torchhub:acme/")
+    # a fresh home starts from the seed: its 24 hand-written TorchHub docs would be replaced
+    assert text.stdout.startswith("torchhub: 8 docs: 8 added, 0 changed, 24 removed, 0 unchanged\n  + torchhub:acme/")
     bad = cli("corpus", "refresh", "torchhub", "--from", str(tmp_path / "nowhere"), home=tmp_path)
     assert bad.returncode == 2 and "nowhere: no such folder, archive or URL" in bad.stderr
 
@@ -264,4 +290,4 @@ def test_kill_9_while_linking_a_home_written_the_old_way(tmp_path):
     assert os.readlink(settings.paths(home).index()) == ".refresh/live/index"
     assert not any(p.exists() for p in before)
     refresh(["torchhub"], home=home, location=str(pages_metrics_only(tmp_path)))
-    assert serving(home) == scraped_fingerprint(pages_metrics_only(tmp_path))
+    assert serving(home) == scraped_fingerprint(pages_metrics_only(tmp_path), seed=False)

@@ -42,6 +42,7 @@ def cmd_corpus_refresh(args: argparse.Namespace) -> int:
 
     report = refresh(args.sources or None, home=args.home, location=args.from_, dry_run=args.dry_run,
                      config=args.config, progress=_progress, show_progress=sys.stderr.isatty(),
+                     allow_removals=args.allow_removals,
                      on_stage=lambda name: print(f"gorilla-rag: {_STAGES.get(name, name)}", file=sys.stderr))
     for warning in report.warnings:
         print(f"gorilla-rag: warning: {warning}", file=sys.stderr)
@@ -63,5 +64,7 @@ def add_commands(sub, groups, command) -> None:  # noqa: ANN001
                                                                  "sources.toml enables)")
     p.add_argument("--from", dest="from_", metavar="PATH", help="read the one SOURCE from this folder, archive or URL")
     p.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
+    p.add_argument("--allow-removals", action="store_true",
+                   help="write even when a source scraped no docs or would lose more than half of them")
     p.add_argument("--config", help="sources config (default: api_corpus/sources.toml)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
