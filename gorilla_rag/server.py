@@ -49,8 +49,9 @@ class FiltersIn(BaseModel):
 
     source: str | list[str] | None = Field(None, description="huggingface, torchhub or tfhub (or a list of them)")
     domain: str | None = Field(None, description="a domain substring, e.g. 'Image Classification'")
-    max_params: float | None = Field(None, description="at most this many parameters")
-    min_top1: float | None = Field(None, description="top-1 accuracy at least this")
+    max_params: float | None = Field(None, gt=0, allow_inf_nan=False, description="at most this many parameters")
+    min_top1: float | None = Field(None, ge=0, le=100, allow_inf_nan=False,
+                                   description="top-1 accuracy at least this, in percent (0 to 100)")
 
     def make(self) -> Filters:
         return Filters.make(self.source, domain=self.domain, max_params=self.max_params, min_top1=self.min_top1)
@@ -60,7 +61,8 @@ class SearchIn(BaseModel):
     question: str
     filters: FiltersIn = Field(default_factory=FiltersIn)
     k: int = Field(5, ge=1, le=MAX_K, description=f"candidates to retrieve (1 to {MAX_K})")
-    retriever: Literal["bm25", "dense", "hybrid"] = "hybrid"
+    retriever: Literal["bm25", "dense", "hybrid", "rerank"] | None = Field(
+        None, description="default: rerank when the index has a trained re-scorer, else hybrid (as the CLI)")
 
 
 class AskIn(SearchIn):

@@ -9,6 +9,7 @@ get the new one. A version that does not load is refused and the old one keeps s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import queue
@@ -21,6 +22,7 @@ from typing import Any
 from gorilla_rag.generation import DEFAULT_GENERATOR
 from gorilla_rag.indexing import resolve_index_folder
 from gorilla_rag.pipeline import Pipeline
+from gorilla_rag.retrieval.rerank import RERANKER_FILE
 
 log = logging.getLogger("gorilla_rag.serving")
 
@@ -94,12 +96,16 @@ class Serving:
         self._loading = threading.Lock()
 
     def folder_version(self) -> tuple[str, int] | None:
-        """Where the index folder points now, and when its manifest was written (None while there is none)."""
+        """Where the index folder points now, and when its manifest (or its re-scorer, which `train reranker`
+        installs in place) was last written (None while there is no manifest)."""
         try:
             real = self.folder.resolve()
-            return str(real), (real / "index.json").stat().st_mtime_ns
+            written = (real / "index.json").stat().st_mtime_ns
         except OSError:
             return None
+        with contextlib.suppress(OSError):  # no re-scorer
+            written = max(written, (real / RERANKER_FILE).stat().st_mtime_ns)
+        return str(real), written
 
     def load(self) -> Pipeline:
         """The pipeline, loaded on the first call (the default index is built then if absent); thread-safe.
@@ -169,5 +175,7 @@ class Serving:
     def describe(self) -> dict[str, Any]:
         """The manifest of the index being served, with where it was loaded from, when, and how many reloads."""
         folder = self.version[0] if self.version else str(self.folder)
-        return {**self.pipeline.index.manifest, "folder": folder, "loaded_at": self.loaded_at, "reloads": self.reloads,
-                "process": os.getpid()}
+        index = self.pipeline.index
+        retrievers = [*index.manifest.get("retrievers", []), *(["rerank"] if index.reranker is not None else [])]
+        return {**index.manifest, "retrievers": retrievers, "default_retriever": index.default_retriever,
+                "folder": folder, "loaded_at": self.loaded_at, "reloads": self.reloads, "process": os.getpid()}

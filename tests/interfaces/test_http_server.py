@@ -65,6 +65,9 @@ def test_search_and_verify(http):
     ({"question": "classify images", "k": 0}, 422, "k: Input should be greater than or equal to 1"),
     ({"question": "classify images", "filters": {"source": "npm"}}, 400, "unknown source 'npm'"),
     ({"question": "classify images", "retriever": "magic"}, 422, "retriever: Input should be"),
+    ({"question": "classify images", "retriever": "rerank"}, 400, "no reranker: train one"),  # this index has none
+    ({"question": "classify images", "filters": {"max_params": "NaN"}}, 422, "max_params: Input should be a finite"),
+    ({"question": "classify images", "filters": {"min_top1": 101}}, 422, "min_top1: Input should be less than"),
     ({"k": 3}, 422, "question: Field required"),
     ({"question": "x" * 70_000}, 413, "64 KiB limit"),
 ])
@@ -141,3 +144,10 @@ def test_concurrent_questions_get_the_answers_they_get_alone(server, one_torch_t
         assert (got["status"], got["call"]) == (want.status, want.call), question
     # The pipeline works in threads, so /healthz (on the event loop) does not queue behind the questions.
     assert health_latency < total / 2, (health_latency, total)
+
+
+def test_the_index_default_retriever_is_used_and_reported(http):
+    described = http.get("/v1/index").json()
+    assert described["default_retriever"] == "hybrid" and described["retrievers"] == ["bm25", "dense", "hybrid"]
+    hits = http.post("/v1/ask", json={"question": "classify images"}).json()["hits"]
+    assert hits and set(hits[0]["ranks"]) <= {"bm25", "dense"}  # hybrid's ranks, not one retriever's

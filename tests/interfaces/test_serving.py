@@ -104,3 +104,19 @@ def test_serve_without_an_index_says_so_in_one_line_before_binding(tmp_path):
                             capture_output=True, text=True, env=server_env(tmp_path), timeout=120)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "no index at" in result.stderr and "gorilla-rag index build" in result.stderr
+
+
+def test_a_reranker_installed_in_place_is_a_new_version(tmp_path):
+    """`train reranker` writes reranker.json into the live folder without touching index.json: still a reload."""
+    import os
+
+    from gorilla_rag.serving import Serving
+
+    folder = tmp_path / "index"
+    folder.mkdir()
+    (folder / "index.json").write_text("{}")
+    os.utime(folder / "index.json", ns=(1_000_000_000, 1_000_000_000))
+    serving = Serving(index=str(folder))
+    before = serving.folder_version()
+    (folder / "reranker.json").write_text("{}")
+    assert serving.folder_version() != before and serving.folder_version()[0] == before[0]
