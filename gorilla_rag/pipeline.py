@@ -64,7 +64,14 @@ class Pipeline:
         from gorilla_rag.retrieval.languages import foreign_language
 
         question = check_question(question)
+        if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
+            raise QuestionError(f"k must be a whole number of at least 1, got {k!r}")
+        if filters is not None and not isinstance(filters, Filters):
+            raise QuestionError(f"filters must be a gorilla_rag.retrieval.Filters (e.g. Filters.make('torchhub', "
+                                f"max_params=10e6)), got {type(filters).__name__}")
         given = filters or Filters.make(source)
+        if filters is not None and source:  # both given: the source narrows the filters
+            given = replace(filters, sources=Filters.make(source).sources)
         filters = merge(given, parse_constraints(question)) if self.constraints_from_question else given
         answer = self._answer(question, k, filters, retriever)
         language = foreign_language(question)

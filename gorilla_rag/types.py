@@ -128,8 +128,15 @@ class Verification:
     calls: tuple[CallCheck, ...] = ()
     syntax_errors: tuple[str, ...] = ()
 
+    @property
+    def ok(self) -> bool:
+        """Whether the text passes: every API call it makes is a corpus API and its code is valid Python (a
+        `verified` status with syntax errors elsewhere in the code does not pass)."""
+        return self.status == "verified" and not self.syntax_errors
+
     def to_dict(self) -> dict[str, Any]:
         return {
+            "ok": self.ok,
             "status": self.status,
             "call": self.call,
             "key": self.key,

@@ -51,6 +51,19 @@ def test_a_question_in_another_language_is_answered_with_a_warning(seed_index):
     assert "looks" not in Pipeline(seed_index).ask("translate English text to French").explanation
 
 
+def test_bad_k_and_filters_are_refused_and_source_narrows_filters(seed_index):
+    from gorilla_rag.retrieval import Filters
+
+    pipe = Pipeline(seed_index)
+    for bad in (0, -1, "3", 2.5):
+        with pytest.raises(QuestionError, match="k must be a whole number"):
+            pipe.ask("classify images", k=bad)
+    with pytest.raises(QuestionError, match="filters must be a gorilla_rag.retrieval.Filters"):
+        pipe.ask("classify images", filters={"source": "torchhub"})
+    both = pipe.ask("classify images", filters=Filters(max_params=50e6), source="torchhub")
+    assert both.api.source == "torchhub" and both.constraints == "from torchhub, at most 50,000,000 parameters"
+
+
 def test_source_restricts_the_answer(seed_index):
     answer = Pipeline(seed_index).ask("estimate depth from a single image", source="torchhub")
     assert answer.status == "verified" and answer.api.source == "torchhub" and "MiDaS" in answer.call

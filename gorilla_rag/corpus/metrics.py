@@ -31,6 +31,8 @@ def _metric_name(path: str) -> tuple[str, float] | None:
         return "params", 1.0
     if "flop" in key:
         return "flops_g", 1.0
+    if "pixel" in key or "iou" in key:
+        return None  # segmentation's pixel accuracy / IoU is no classification accuracy
     is_error = "err" in key
     for name, pattern in (("top1", r"top-?1|acc@1|acc1"), ("top5", r"top-?5|acc@5|acc5")):
         if re.search(pattern, key):

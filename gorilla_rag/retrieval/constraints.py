@@ -105,6 +105,8 @@ def parse_constraints(question: str) -> Filters:
             max_params = float(match.group(1)) * _SCALE.get((match.group(2) or "").lower(), 1.0)
             break
     for match in _TOP1.finditer(question):
+        if re.search(r"top[-\s]?(?:5|five)", question[max(0, match.start() - 12):match.end()], re.I):
+            continue  # a top-5 figure bounds no top-1 accuracy
         number, percent = float(match.group(1) or match.group(3)), bool(match.group(2) or match.group(4))
         after = re.match(r"\s*([A-Za-z]+)", question[match.end():])
         counts_something = not percent and match.group(1) and after is not None \

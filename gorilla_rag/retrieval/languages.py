@@ -32,7 +32,7 @@ _PAIR = re.compile(rf"\b(?:from\s+)?({_NAME})(?:\s+(?:text|texts|sentences?|docu
 _INTO = re.compile(rf"\b(?:translat\w*|convert\w*)\b[^.?!]{{0,60}}?\b(?:to|into)\s+({_NAME})\b", re.I)
 _ANY = re.compile(rf"\b({_NAME})\b", re.I)
 _DOC_PAIRS = (re.compile(r"translation_([a-z]{2,3})_to_([a-z]{2,3})\b"),
-              re.compile(r"\b(?:opus-mt|wmt\d*|mt)-([a-z]{2,3})-([a-z]{2,3})\b", re.I),
+              re.compile(r"\b(?:opus-mt|wmt\d*|mt)[-.]([a-z]{2,3})-([a-z]{2,3})\b", re.I),  # opus-mt-en-fr, wmt19.de-en
               re.compile(r"\b([a-z]{2})[-_]to[-_]([a-z]{2})\b", re.I),
               re.compile(r"\b([a-z]{2})2([a-z]{2})\b"))
 

@@ -107,10 +107,17 @@ def retry_after(value: str | None) -> float | None:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One doc file: its path relative to the doc root (posix), and its text."""
+    """One doc file: its path relative to the doc root (posix), and its text; `problem` says why a file could not
+    be read as text (then `text` is empty and scrapers skip the page with a warning)."""
 
     path: str
     text: str
+    problem: str = ""
+
+
+def readable(pages: list[Page]) -> tuple[list[Page], list[str]]:
+    """The pages that could be read, and a warning for each that could not (one bad file never stops a scrape)."""
+    return [p for p in pages if not p.problem], [f"{p.path}: {p.problem}; skipped" for p in pages if p.problem]
 
 
 def read_pages(location: str, suffixes: tuple[str, ...] = (".md",), subdir: str = "",
@@ -129,7 +136,7 @@ def read_pages(location: str, suffixes: tuple[str, ...] = (".md",), subdir: str 
     if path.is_dir():
         root = path / subdir if subdir and (path / subdir).is_dir() else path
         files = sorted(p for p in root.rglob("*") if p.is_file() and p.name.endswith(suffixes))
-        pages = [Page(p.relative_to(root).as_posix(), _decode(p.read_bytes(), str(p))) for p in files]
+        pages = [Page(p.relative_to(root).as_posix(), *_decode(p.read_bytes())) for p in files]
         origin = {"location": str(path.resolve())}
     elif path.is_file():
         data = path.read_bytes()
@@ -156,14 +163,15 @@ def _archive_pages(data: bytes, where: str, suffixes: tuple[str, ...], subdir: s
                     continue
                 handle = archive.extractfile(member)
                 if handle is not None:
-                    pages.append(Page(name[len(prefix):], _decode(handle.read(), f"{where}:{member.name}")))
+                    pages.append(Page(name[len(prefix):], *_decode(handle.read())))
     except (tarfile.TarError, EOFError, OSError) as exc:
         raise ScrapeError(f"{where}: not a readable tar archive ({exc})") from exc
     return sorted(pages, key=lambda p: p.path)
 
 
-def _decode(data: bytes, where: str) -> str:
+def _decode(data: bytes) -> tuple[str, str]:
+    """(text, "") or ("", why it is not text)."""
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), ""
     except UnicodeDecodeError as exc:
-        raise ScrapeError(f"{where}: not UTF-8 ({exc.reason} at byte {exc.start})") from exc
+        return "", f"not UTF-8 ({exc.reason} at byte {exc.start})"

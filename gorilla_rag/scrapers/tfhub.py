@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gorilla_rag.scrapers import Progress, ScrapeResult, no_progress
-from gorilla_rag.scrapers.fetch import Http, Page, read_pages
+from gorilla_rag.scrapers.fetch import Http, Page, read_pages, readable
 from gorilla_rag.scrapers.markdown import code_blocks
 from gorilla_rag.scrapers.pycode import arguments, find_calls, literal, string_values
 from gorilla_rag.types import ApiDoc
@@ -47,7 +47,7 @@ class TfHubScraper:
     def scrape(self, previous: Mapping[str, ApiDoc] | None = None, progress: Progress = no_progress) -> ScrapeResult:
         """Every `# Module` doc as an ApiDoc; deployments (Lite, TF.js, Coral) noted on their parent model."""
         pages, origin = read_pages(self.location, (".md",), self.subdir, self.http)
-        warnings: list[str] = []
+        pages, warnings = readable(pages)
         docs: dict[str, ApiDoc] = {}
         deployments: dict[str, set[str]] = {}
         for page in progress(pages, "tfhub docs"):

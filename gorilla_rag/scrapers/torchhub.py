@@ -18,7 +18,7 @@ from typing import Any
 
 from gorilla_rag.corpus.normalize import normalize_metrics, normalize_requirements
 from gorilla_rag.scrapers import Progress, ScrapeResult, no_progress
-from gorilla_rag.scrapers.fetch import Http, Page, read_pages
+from gorilla_rag.scrapers.fetch import Http, Page, read_pages, readable
 from gorilla_rag.scrapers.markdown import (
     CodeBlock,
     MarkdownError,
@@ -83,7 +83,7 @@ class TorchHubScraper:
     def scrape(self, previous: Mapping[str, ApiDoc] | None = None, progress: Progress = no_progress) -> ScrapeResult:
         """Every entry point called on the model pages (and, with `hubconf_url`, listed in each repo's hubconf)."""
         pages, origin = read_pages(self.location, (".md",), self.subdir, self.http)
-        warnings: list[str] = []
+        pages, warnings = readable(pages)
         best: dict[str, tuple[tuple, _Entry]] = {}
         for index, page in enumerate(progress([p for p in pages if "/" not in p.path], "torchhub pages")):
             try:

@@ -10,7 +10,7 @@ APIS_SHOWN = 5
 
 def passes(result: Verification) -> bool:
     """Whether the text passes: every API call it makes is a corpus API and its code is valid Python."""
-    return result.status == "verified" and not result.syntax_errors
+    return result.ok
 
 
 def verification_text(result: Verification) -> str:

@@ -96,6 +96,7 @@ def test_accuracies_written_in_words_and_params_without_units():
     # TorchHub's video models give params in millions without saying so
     assert normalize_metrics({"params": 34.57, "flops": 65.71}) == {"params": 34570000.0, "flops_g": 65.71}
     assert normalize_metrics({"params": 125000000}) == {"params": 125000000.0}
+    assert normalize_metrics({"fcn_resnet50": {"Mean IOU": 60.5, "Global Pixelwise Accuracy": 91.4}}) == {}
 
 
 def test_ids_come_from_api_identity():

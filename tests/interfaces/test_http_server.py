@@ -56,7 +56,11 @@ def test_search_and_verify(http):
     ok = http.post("/v1/verify", json={"code": "m = torch.hub.load('pytorch/vision', 'resnet50', pretrained=True)"})
     assert ok.json()["status"] == "verified" and ok.json()["matched"] == ["torchhub:pytorch/vision:resnet50"]
     bad = http.post("/v1/verify", json={"code": "torch.hub.load('pytorch/vision', 'wide_resnet50_2')"}).json()
-    assert bad["status"] == "hallucinated"
+    assert bad["status"] == "hallucinated" and bad["ok"] is False
+    broken = http.post("/v1/verify", json={"code": "m = torch.hub.load('pytorch/vision', 'resnet50', pretrained=True)"
+                                                   "\nprint(("}).json()
+    assert broken["status"] == "verified" and broken["syntax_errors"] and broken["ok"] is False  # one field to read
+    assert ok.json()["ok"] is True
 
 
 @pytest.mark.parametrize("body, status, message", [

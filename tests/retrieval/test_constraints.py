@@ -23,6 +23,7 @@ def doc(source="torchhub", **metrics):
     ("high accuracy for more than 50 languages, top-1 above 70", None, 70.0, ()),
     ("top-1 accuracy above 80 on ImageNet", None, 80.0, ()),
     ("accuracy above 150", None, None, ()),
+    ("a PyTorch Hub image classifier with top-5 accuracy above 91%", None, None, ("torchhub",)),
 ])
 def test_parse_constraints(question, max_params, min_top1, sources):
     parsed = parse_constraints(question)

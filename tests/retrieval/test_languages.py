@@ -27,6 +27,7 @@ def test_question_direction(question, direction):
     ("FSMTForConditionalGeneration.from_pretrained('facebook/wmt19-en-de')", "", ("en", "de")),
     ("pipeline('translation_en_to_ROMANCE', model='Helsinki-NLP/opus-mt-en-ROMANCE')", "", None),
     ("T5ForConditionalGeneration.from_pretrained('t5-small')", "t5-small", None),
+    ("torch.hub.load('pytorch/fairseq', 'transformer.wmt19.de-en.single_model')", "", ("de", "en")),
 ])
 def test_doc_direction(call, name, direction):
     assert doc_direction(model(call, name)) == direction

@@ -8,7 +8,7 @@ import pytest
 from support import Reply
 
 from gorilla_rag.scrapers import ScrapeError
-from gorilla_rag.scrapers.fetch import Http, read_pages, retry_after
+from gorilla_rag.scrapers.fetch import Http, read_pages, readable, retry_after
 
 FAST = Http(timeout_s=0.5, retries=2, backoff_s=0.01)
 
@@ -106,8 +106,11 @@ def test_read_pages_reports_unusable_locations(tmp_path, hub_server):
         read_pages(str(tmp_path / "bad.tar.gz"))
     (tmp_path / "latin").mkdir()
     (tmp_path / "latin" / "page.md").write_bytes("caf\xe9".encode("latin-1"))
-    with pytest.raises(ScrapeError, match=r"page.md: not UTF-8 .* at byte 3"):
-        read_pages(str(tmp_path / "latin"))
+    (tmp_path / "latin" / "fine.md").write_text("café")
+    pages, _ = read_pages(str(tmp_path / "latin"))  # one bad file is reported, the others are read
+    good, warnings = readable(pages)
+    assert [p.text for p in good] == ["café"] and len(warnings) == 1
+    assert warnings[0].startswith("page.md: not UTF-8") and warnings[0].endswith("at byte 3); skipped")
     hub_server.add("/missing.tar.gz", Reply(404))
     with pytest.raises(ScrapeError, match="HTTP 404"):
         read_pages(f"{hub_server.url}/missing.tar.gz", http=FAST)
