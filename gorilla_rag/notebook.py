@@ -17,14 +17,27 @@ USAGE = "usage: %gorilla [--source HUB] [-k N] <what the code should do>   (or %
 
 
 def parse_options(line: str) -> tuple[str, dict[str, Any]]:
-    """Leading `--source HUB` and `-k N` options, then the task in words."""
-    words, options = line.split(), {}
-    while len(words) >= 2 and words[0] in ("--source", "-k"):
-        if words[0] == "-k" and not words[1].isdigit():
-            raise UsageError(f"-k takes a number, not {words[1]!r}\n{USAGE}")
-        options[words[0].lstrip("-")] = int(words[1]) if words[0] == "-k" else words[1]
-        words = words[2:]
-    return " ".join(words), options
+    """`--source HUB` and `-k N` (also `--source=HUB`, `-k=N`) anywhere in the line, and the task in words;
+    `--help` shows the usage, and any other option is refused rather than read as part of the task."""
+    words, task, options = line.split(), [], {}
+    while words:
+        word = words.pop(0)
+        name, _, value = word.partition("=")
+        if name in ("--help", "-h"):
+            raise UsageError(USAGE)
+        if name in ("--source", "-k"):
+            if not value:
+                if not words:
+                    raise UsageError(f"{name} needs a value\n{USAGE}")
+                value = words.pop(0)
+            if name == "-k" and not (value.isdigit() and int(value) >= 1):
+                raise UsageError(f"-k takes a whole number of at least 1, not {value!r}\n{USAGE}")
+            options[name.lstrip("-")] = int(value) if name == "-k" else value
+        elif word.startswith("-") and len(word) > 1 and not word[1:2].isdigit():
+            raise UsageError(f"unknown option {word!r}\n{USAGE}")
+        else:
+            task.append(word)
+    return " ".join(task), options
 
 
 def ask(shell: Any, task: str, options: dict[str, Any]) -> Answer:

@@ -40,20 +40,21 @@ def answer_text(answer: Answer, alternatives: int = 3) -> str:
 
 
 def answer_markdown(answer: Answer, alternatives: int = 3) -> str:
+    """A Markdown card; prose is HTML-escaped (Markdown renders raw HTML, and explanations quote user input)."""
     label = BADGES[answer.status][0]
     parts = [f"**{label}**"]
     if answer.status == "no_match":
-        parts.append(answer.explanation)
+        parts.append(html.escape(answer.explanation))
     else:
         if answer.api:
-            parts.append(f"API: `{answer.api.id}` — {answer.api.domain}")
+            parts.append(f"API: `{answer.api.id}` — {html.escape(answer.api.domain)}")
         parts.append(f"```python\n{answer.code or answer.call}\n```")
         if answer.explanation:
-            parts.append(answer.explanation)
-    parts += [f"> {d}" for d in _details(answer)]
+            parts.append(html.escape(answer.explanation))
+    parts += [f"> {html.escape(d)}" for d in _details(answer)]
     alts = answer.alternatives[:alternatives]
     if alts:
-        parts.append("Alternatives:\n" + "\n".join(f"- `{d.api_call}` ({d.id})" for d in alts))
+        parts.append("Alternatives:\n" + "\n".join(f"- `{d.api_call}` ({html.escape(d.id)})" for d in alts))
     return "\n\n".join(parts)
 
 

@@ -103,6 +103,11 @@ def test_answer_renders_for_notebooks(seed_index):
     html = answer._repr_html_()
     assert "verified" in html and answer.api.id in html and "Alternatives" in html
     assert "```python" in answer._repr_markdown_()
+    from gorilla_rag.retrieval import Filters
+
+    hostile = Pipeline(seed_index).ask("classify images", filters=Filters(domain="<script>alert(1)</script>"))
+    assert "<script>" not in hostile._repr_markdown_() and "&lt;script&gt;" in hostile._repr_markdown_()
+    assert "<script>" not in hostile._repr_html_()
 
 
 class LearnsFromFeedback:

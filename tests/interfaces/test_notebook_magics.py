@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import nbformat
 import pytest
 from nbclient import NotebookClient
@@ -52,3 +54,17 @@ def _payload(reply: dict, source: str) -> dict:
     found = [p for p in reply["content"].get("payload", []) if p.get("source") == source]
     assert len(found) == 1, reply["content"]
     return found[0]
+
+
+def test_magic_options_anywhere_and_unknown_ones_refused():
+    from IPython.core.error import UsageError
+
+    from gorilla_rag.notebook import USAGE, parse_options
+
+    assert parse_options("--source torchhub -k 3 classify images") == ("classify images", {"source": "torchhub", "k": 3})
+    assert parse_options("classify images --source=tfhub") == ("classify images", {"source": "tfhub"})
+    assert parse_options("a model under -5 dB noise") == ("a model under -5 dB noise", {})  # a number, not an option
+    for line, message in (("--help", USAGE), ("classify --color red", "unknown option '--color'"),
+                          ("classify -k 0", "-k takes a whole number"), ("classify --source", "--source needs")):
+        with pytest.raises(UsageError, match=re.escape(message)):
+            parse_options(line)
