@@ -13,6 +13,7 @@ from generation.chat_server import ChatServer
 
 from gorilla_rag.generation import load_generator
 from gorilla_rag.generation.local_model import LocalModelGenerator
+from gorilla_rag.generation.prompt import prompt_docs
 from gorilla_rag.pipeline import Pipeline
 from gorilla_rag.training.lora import MANIFEST
 from gorilla_rag.training.rat_data import read_examples, score_examples
@@ -40,13 +41,24 @@ def test_the_pipeline_verifies_what_the_trained_model_answers(rat_run, seed_inde
     # min_similarity=0: the abstention threshold is the retrieval's business; this test is about generation.
     pipeline = Pipeline(seed_index, generator=load_generator(f"local:{rat_run.output}"), min_similarity=0)
     examples = read_examples(rat_run.output / "rat_train.jsonl")
+    as_trained = 0
     for example in examples:
         answer = pipeline.ask(example.question, source="huggingface")
+        shown = tuple(doc.id for doc in prompt_docs(answer.hits))
+        if shown != tuple(doc.id for doc in example.docs):
+            # Where retrieval missed the gold API, training put it into the prompt; the pipeline shows what it
+            # retrieved. A 10-example memoriser may answer anything there: whatever it says is checked.
+            assert answer.status in ("verified", "repaired", "no_match"), example.question
+            if answer.status == "verified":
+                assert answer.verification.ok and answer.api.id in {d.id for d in seed_index.docs}
+            continue
+        as_trained += 1
         if example.gold_id:
             assert answer.status == "verified" and answer.api.id == example.gold_id, example.question
             assert answer.raw_output.startswith("<<<domain>>>:")  # the model's words, not the repair's
         else:  # shown docs without the gold API, the model says so explicitly
             assert pipeline.generator.complete(example.messages()).startswith("<<<api_call>>>: None")
+    assert as_trained >= len(examples) - 2  # the retriever finds the gold API for most of these questions
 
 
 def test_the_trained_model_answers_behind_an_openai_compatible_server(rat_run, seed_index):
