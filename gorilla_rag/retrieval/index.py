@@ -21,7 +21,7 @@ from gorilla_rag.types import ApiDoc, Hit
 
 KIND = "gorilla-rag-index"
 FORMAT_VERSION = 1
-TEXT_VERSION = 1  # bump when text.bm25_text/dense_text change: old indexes then read as stale
+TEXT_VERSION = 2  # bump when text.bm25_text/dense_text change: old indexes then read as stale
 RETRIEVERS = ("bm25", "dense", "hybrid", "rerank")
 DOC_MARGIN = 0.2  # with a memory, a doc cosine counts this much less than a question cosine (bench_abstention)
 

@@ -6,6 +6,7 @@ import json
 import re
 from functools import lru_cache
 
+from gorilla_rag.retrieval.task_words import task_words
 from gorilla_rag.types import ApiDoc
 
 # Small English stop list: question boilerplate ("I want to…", "we need a model that…") carries no signal.
@@ -34,7 +35,11 @@ def tokenize(text: str) -> list[str]:
 
 
 def bm25_text(doc: ApiDoc) -> str:
-    """The whole doc: what the user asks about may sit in any field."""
+    """The whole doc (what the user asks about may sit in any field) and the everyday words for its task.
+
+    The task words go to BM25 only. On held-out APIBench questions they leave hybrid top-1 about where it was
+    (micro 23.7 → 24.0; in the bi-encoder's text too they cost 1.6 points); on plainly worded questions they
+    raise it (top API does the asked task: 75.0 → 79.6%; docs/benchmarks.md, "Task words")."""
     return json.dumps(
         {
             "domain": doc.domain,
@@ -45,6 +50,7 @@ def bm25_text(doc: ApiDoc) -> str:
             "arguments": doc.arguments,
             "example_code": doc.example_code,
             "dataset": doc.extra.get("dataset", ""),
+            "task": task_words(doc),
         },
         ensure_ascii=False,
     )

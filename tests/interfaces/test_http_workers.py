@@ -38,7 +38,7 @@ def test_two_worker_processes_answer_on_one_port(tmp_path):
             with httpx.Client(base_url=server.url, headers=AUTH, timeout=60) as client:
                 if attempt < 4:
                     answer = client.post("/v1/ask", json={"question": "translate English text to French"}).json()
-                    assert answer["status"] == "verified" and "opus-mt-en-fr" in answer["call"]
+                    assert answer["status"] == "verified" and "en-fr" in answer["call"]  # either en→fr model
                 seen.add(client.get("/v1/index").json()["process"])
         # uvicorn's supervisor has the workers (and a resource tracker) as children; every answer came from a worker
         spawned = {pid for pid in workers if "multiprocessing.spawn" in Path(f"/proc/{pid}/cmdline").read_text()}
