@@ -32,7 +32,7 @@ def test_ask_builds_the_seed_index_then_answers_json(tmp_path):
     result = run("ask", "I want to translate English text to French", "--json", home=tmp_path)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data["status"] == "verified" and data["api"]["source"] == "huggingface"
+    assert data["status"] == "verified" and "en-fr" in data["call"]  # opus-mt-en-fr or fairseq's wmt14.en-fr
     assert {"id", "source", "domain", "api_name"} <= set(data["api"]) and isinstance(data["alternatives"], list)
     assert "building" in result.stderr  # first run says what it does, on stderr
     again = run("ask", "segment the people in a street photo", "--source", "huggingface", home=tmp_path)

@@ -13,7 +13,7 @@ from serverproc import API_KEY, running_server
 
 pytestmark = pytest.mark.slow
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
-QUESTION = "I want to translate English text to French"
+QUESTION = "Find the names of people and places in a text."  # a HuggingFace model (NER) in the seed corpus
 
 
 class Traffic:
