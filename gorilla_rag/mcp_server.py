@@ -80,12 +80,14 @@ def create_server(home: str | Path | None = None, index: str | Path | None = Non
             source: only this hub: huggingface, torchhub or tfhub.
             domain: only APIs whose domain contains this (e.g. "Image Classification").
             max_params: only models with at most this many parameters.
-            min_top1: only models with top-1 accuracy at least this (as a percentage).
-            k: how many (1 to 50).
+            min_top1: only models with top-1 accuracy at least this: a percentage (80), or a fraction (0.8).
+            k: how many (1 to 50); another value is an error, as over HTTP.
         """
         try:
+            if not 1 <= k <= MAX_K:  # refused, not clamped: the agent learns its k was not used
+                raise ValueError(f"k must be from 1 to {MAX_K}, got {k}")
             filters = Filters.make(source, domain=domain, max_params=max_params, min_top1=min_top1)
-            hits = serving.load().index.search(check_question(query), k=max(1, min(k, MAX_K)), filters=filters)
+            hits = serving.load().index.search(check_question(query), k=k, filters=filters)
         except (GorillaError, ValueError) as exc:
             raise refuse(exc) from exc
         return [{"id": h.doc.id, "api_call": h.doc.api_call, "api_name": h.doc.api_name, "domain": h.doc.domain,

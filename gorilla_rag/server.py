@@ -10,82 +10,33 @@ from __future__ import annotations
 import asyncio
 import copy
 import hmac
-import json
 import logging
-import re
-import time
-import uuid
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from gorilla_rag import __version__, settings
-from gorilla_rag.errors import GorillaError, QuestionError
+from gorilla_rag.errors import GorillaError
 from gorilla_rag.generation import DEFAULT_GENERATOR
 from gorilla_rag.pipeline import check_question
-from gorilla_rag.retrieval.constraints import Filters, canonical_source
+from gorilla_rag.retrieval.constraints import canonical_source
 from gorilla_rag.serving import Serving
-from gorilla_rag.types import Answer
 
 try:
     from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
     from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import JSONResponse, StreamingResponse
+    from fastapi.responses import JSONResponse
     from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-    from pydantic import BaseModel, Field
     from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    from gorilla_rag.server_chat import CHAT_DESCRIPTION, MODEL_NAME, answer_chat
+    from gorilla_rag.server_models import AskIn, ChatIn, SearchIn, VerifyIn
 except ImportError as exc:  # pragma: no cover - depends on the install
     raise GorillaError("the HTTP server needs FastAPI: pip install 'gorilla-rag[server]'") from exc
 
-MODEL_NAME = "gorilla-rag"
-MAX_K = 50
 MAX_BODY_BYTES = 64 * 1024
 BEARER = HTTPBearer(auto_error=False)
 log = logging.getLogger("gorilla_rag.server")
-
-
-class FiltersIn(BaseModel):
-    """Which APIs may be returned."""
-
-    source: str | list[str] | None = Field(None, description="huggingface, torchhub or tfhub (or a list of them)")
-    domain: str | None = Field(None, description="a domain substring, e.g. 'Image Classification'")
-    max_params: float | None = Field(None, gt=0, allow_inf_nan=False, description="at most this many parameters")
-    min_top1: float | None = Field(None, ge=0, le=100, allow_inf_nan=False,
-                                   description="top-1 accuracy at least this, in percent (0 to 100)")
-
-    def make(self) -> Filters:
-        return Filters.make(self.source, domain=self.domain, max_params=self.max_params, min_top1=self.min_top1)
-
-
-class SearchIn(BaseModel):
-    question: str
-    filters: FiltersIn = Field(default_factory=FiltersIn)
-    k: int = Field(5, ge=1, le=MAX_K, description=f"candidates to retrieve (1 to {MAX_K})")
-    retriever: Literal["bm25", "dense", "hybrid", "rerank"] | None = Field(
-        None, description="default: rerank when the index has a trained re-scorer, else hybrid (as the CLI)")
-
-
-class AskIn(SearchIn):
-    allow_unverified: bool = Field(False, description="return the generator's call even when it fails verification")
-
-
-class VerifyIn(BaseModel):
-    code: str = Field(description="code or model output to check against the corpus")
-    source: str | None = None
-
-
-class Message(BaseModel):
-    role: str
-    content: str | list[dict[str, Any]] | None = None
-
-
-class ChatIn(BaseModel):
-    """An OpenAI chat request: the last user message is the question; sampling options are ignored."""
-
-    model: str
-    messages: list[Message] = Field(min_length=1)
-    stream: bool = False
-    filters: FiltersIn = Field(default_factory=FiltersIn, description="gorilla-rag extension (extra_body)")
 
 
 def create_app(home: str | Path | None = None, index: str | Path | None = None, generator: str = DEFAULT_GENERATOR,
@@ -142,13 +93,12 @@ def create_app(home: str | Path | None = None, index: str | Path | None = None, 
     async def models() -> dict[str, Any]:
         return {"object": "list", "data": [{"id": MODEL_NAME, "object": "model", "created": 0, "owned_by": "gorilla-rag"}]}
 
-    @v1.post("/chat/completions", summary="OpenAI-compatible: the last user message is the question")
+    @v1.post("/chat/completions", summary="OpenAI-compatible: the last user message is the question",
+             description=CHAT_DESCRIPTION)
     def chat(body: ChatIn) -> Any:
         if body.model != MODEL_NAME:
             raise HTTPException(404, f"model {body.model!r} does not exist: this server serves {MODEL_NAME!r}")
-        question = last_user_text(body.messages)
-        answer = serving.pipeline.ask(question, filters=body.filters.make())
-        return chat_response(answer, " ".join(message_text(m) for m in body.messages), body.stream)
+        return answer_chat(serving.pipeline, body)
 
     @app.get("/healthz", summary="Liveness: 200 while serving")
     async def healthz() -> dict[str, Any]:
@@ -156,52 +106,6 @@ def create_app(home: str | Path | None = None, index: str | Path | None = None, 
 
     app.include_router(v1)
     return app
-
-
-def message_text(message: Message) -> str:
-    """A message's text: its string content, or the text parts of a content list."""
-    if isinstance(message.content, list):
-        return " ".join(str(part.get("text", "")) for part in message.content if part.get("type") == "text")
-    return message.content or ""
-
-
-def last_user_text(messages: list[Message]) -> str:
-    """The question: the text of the last user message."""
-    for message in reversed(messages):
-        if message.role == "user":
-            return message_text(message)
-    raise QuestionError("no user message: the last message with role 'user' is the question")
-
-
-def chat_content(answer: Answer) -> str:
-    """The verified call, its code in a Markdown block, and a status line."""
-    if answer.status == "no_match":
-        return f"No API in the corpus fits this request.\n\nstatus: no_match ({answer.explanation})"
-    api = f" · api: {answer.api.id}" if answer.api else ""
-    note = f"\n\n{answer.explanation}" if answer.status != "verified" else ""
-    return f"`{answer.call}`\n\n```python\n{answer.code or answer.call}\n```\n\nstatus: {answer.status}{api}{note}"
-
-
-def _tokens(text: str) -> int:
-    """An approximate token count (words and punctuation) for the `usage` fields."""
-    return len(re.findall(r"\w+|[^\w\s]", text))
-
-
-def chat_response(answer: Answer, prompt: str, stream: bool) -> Any:
-    content = chat_content(answer)
-    head = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()), "model": MODEL_NAME}
-    if stream:
-        chunk = {**head, "object": "chat.completion.chunk"}
-        events = [{**chunk, "choices": [{"index": 0, "delta": {"role": "assistant", "content": content},
-                                         "finish_reason": None}]},
-                  {**chunk, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}]
-        lines = [f"data: {json.dumps(event)}\n\n" for event in events] + ["data: [DONE]\n\n"]
-        return StreamingResponse(iter(lines), media_type="text/event-stream")
-    usage = {"prompt_tokens": _tokens(prompt), "completion_tokens": _tokens(content)}
-    usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
-    return {**head, "object": "chat.completion", "usage": usage, "gorilla_rag": answer.to_dict(),
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
-                         "finish_reason": "stop", "logprobs": None}]}
 
 
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -221,7 +125,8 @@ def add_error_handlers(app: FastAPI) -> None:
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [f"body is not JSON ({e['ctx']['error']} at character {e['loc'][-1]})" if e["type"] == "json_invalid"
                     else f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in exc.errors()]
-        return error_response(422, "; ".join(problems))
+        # OpenAI answers a malformed chat request with 400 (clients raise BadRequestError); the other routes: 422.
+        return error_response(400 if request.url.path.endswith("/chat/completions") else 422, "; ".join(problems))
 
     @app.exception_handler(ValueError)  # unknown source, retriever
     @app.exception_handler(GorillaError)  # QuestionError (a ValueError too); no usable index or embedder (503)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, replace
 
@@ -25,19 +26,48 @@ def canonical_source(name: str) -> str:
     return SOURCE_ALIASES[key]
 
 
+def top1_percent(value: float) -> float:
+    """A top-1 accuracy bound in percent: a value in (0, 1] is a fraction (0.8 → 80.0), as the corpus reads its
+    accuracies and the question parser reads "accuracy above 0.8"; anything else is taken as a percentage."""
+    return round(float(value) * 100, 6) if 0 < value <= 1 else value
+
+
 @dataclass(frozen=True, slots=True)
 class Filters:
-    """Which docs may be returned. Docs without a metric are excluded by a bound on that metric."""
+    """Which docs may be returned. Docs without a metric are excluded by a bound on that metric.
+
+    `min_top1` is in percent, as the corpus stores accuracies; a value in (0, 1] is read as a fraction and
+    converted (0.8 → 80.0), here and by `make`, the HTTP server and the MCP server alike. A fraction of 0.01 or
+    less (a bound of 1% or less) is refused: it is ambiguous once converted, and 0 already means "any model with
+    an accuracy figure".
+    """
 
     sources: tuple[str, ...] = ()
     domain: str | None = None
     max_params: float | None = None
     min_top1: float | None = None
 
+    def __post_init__(self) -> None:
+        if self.min_top1 is not None and 0 < self.min_top1 <= 1:
+            percent = top1_percent(self.min_top1)
+            if percent <= 1:  # would read as a fraction again: conversion must be idempotent (merge, replace)
+                raise ValueError(f"min_top1={self.min_top1:g} reads as a fraction, {percent:g}%: give a bound "
+                                 f"above 1% (e.g. 80 or 0.8), or 0 for any model with an accuracy figure")
+            object.__setattr__(self, "min_top1", percent)
+
     @classmethod
-    def make(cls, source: str | list[str] | tuple[str, ...] | None = None, **bounds: object) -> Filters:
+    def make(cls, source: str | list[str] | tuple[str, ...] | None = None, *, domain: str | None = None,
+             max_params: float | None = None, min_top1: float | None = None) -> Filters:
+        """Filters from user values, checked: unknown hubs, a non-positive `max_params` or a `min_top1` outside
+        0 to 100 raise ValueError saying why; `min_top1` in (0, 1] is a fraction (0.8 means 80%)."""
         names = [source] if isinstance(source, str) else list(source or [])
-        return cls(sources=tuple(canonical_source(n) for n in names), **bounds)  # type: ignore[arg-type]
+        if max_params is not None and not (math.isfinite(max_params) and max_params > 0):
+            raise ValueError(f"max_params must be a number of parameters above 0, got {max_params!r}")
+        if min_top1 is not None and not (math.isfinite(min_top1) and 0 <= min_top1 <= 100):
+            raise ValueError(f"min_top1 is a top-1 accuracy from 0 to 100 percent (or a fraction up to 1), "
+                             f"got {min_top1!r}")
+        return cls(sources=tuple(canonical_source(n) for n in names), domain=domain, max_params=max_params,
+                   min_top1=min_top1)
 
     @property
     def empty(self) -> bool:
@@ -111,12 +141,21 @@ def parse_constraints(question: str) -> Filters:
         after = re.match(r"\s*([A-Za-z]+)", question[match.end():])
         counts_something = not percent and match.group(1) and after is not None \
             and after.group(1).lower() not in _AFTER_ACCURACY  # "good accuracy over 100 languages": a count
-        if counts_something or number > 100:
+        value = number if percent else top1_percent(number)  # "above 0.8": a fraction, as Filters reads one
+        if counts_something or number > 100 or 0 < value <= 1:  # "at least 1%" bounds nothing worth a filter
             continue
-        min_top1 = number * 100 if number <= 1 and not percent else number
+        min_top1 = value
         break
     sources = tuple(name for name, pattern in _HUBS if re.search(pattern, question, re.I))
     return Filters(sources=sources if len(sources) == 1 else (), max_params=max_params, min_top1=min_top1)
+
+
+def without_constraints(question: str) -> str:
+    """The question with the phrases `parse_constraints` reads (parameter and accuracy bounds, hub names) blanked
+    out: what is left says the task, if anything ("TF Hub only, under 10M parameters" leaves "only ,")."""
+    for pattern in (_PARAMS, _PARAMS_AFTER, _TOP1, *(re.compile(hub, re.I) for _, hub in _HUBS)):
+        question = pattern.sub(" ", question)
+    return question
 
 
 def merge(explicit: Filters, stated: Filters) -> Filters:

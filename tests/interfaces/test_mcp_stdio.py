@@ -26,6 +26,11 @@ async def session_calls(params: StdioServerParameters, errlog) -> dict:  # noqa:
             "verify": ("verify_code", {"code": "m = torch.hub.load('pytorch/vision', 'wide_resnet50_2')"}),
             "empty": ("find_api_call", {"task": "   "}),
             "bad_source": ("search_apis", {"query": "classify images", "source": "npm"}),
+            "k_0": ("search_apis", {"query": "classify images", "k": 0}),
+            "k_51": ("search_apis", {"query": "classify images", "k": 51}),
+            "top1_fraction": ("search_apis", {"query": "classify images", "source": "torchhub", "min_top1": 0.75, "k": 10}),
+            "top1_percent": ("search_apis", {"query": "classify images", "source": "torchhub", "min_top1": 75, "k": 10}),
+            "top1_over": ("search_apis", {"query": "classify images", "min_top1": 120}),
         }
         results = {key: await session.call_tool(name, args) for key, (name, args) in calls.items()}
         return {"init": init, "tools": tools, **results}
@@ -48,12 +53,21 @@ def test_agent_finds_searches_and_verifies_over_stdio(tmp_path):
     assert find["call"].startswith("torch.hub.load('pytorch/vision', 'resnet50'") and find["call"] in find["code"]
     assert find["api"]["id"] == "torchhub:pytorch/vision:resnet50" and "hits" not in find
     assert json.loads(got["find"].content[0].text) == find  # the same, as text, for clients without structure
-    assert "opus-mt-en-fr" in got["find_hf"].structured_content["call"]
+    assert any(m in got["find_hf"].structured_content["call"] for m in ("opus-mt-en-fr", "wmt14.en-fr"))
     hits = got["search"].structured_content["result"]
     assert len(hits) == 3 and all(h["id"].startswith("tfhub:") for h in hits)
     assert got["verify"].structured_content["status"] == "hallucinated"
     assert got["empty"].is_error and "question is empty" in got["empty"].content[0].text
     assert got["bad_source"].is_error and "unknown source 'npm'" in got["bad_source"].content[0].text
+    # A k out of range is refused, as over HTTP, not silently clamped.
+    assert got["k_0"].is_error and "k must be from 1 to 50, got 0" in got["k_0"].content[0].text
+    assert got["k_51"].is_error and "k must be from 1 to 50, got 51" in got["k_51"].content[0].text
+    # min_top1 0.75 is a fraction: 75%, as the corpus stores accuracies (0.75% would let every classifier in).
+    above = {"torchhub:pytorch/vision:resnet50", "torchhub:pytorch/vision:inception_v3"}  # top-1 76.1 and 77.3
+    fraction = [h["id"] for h in got["top1_fraction"].structured_content["result"]]
+    assert fraction and set(fraction) <= above
+    assert fraction == [h["id"] for h in got["top1_percent"].structured_content["result"]]
+    assert got["top1_over"].is_error and "from 0 to 100 percent" in got["top1_over"].content[0].text
 
     lines = stdout_copy.read_text().splitlines()
     assert lines and all(json.loads(line)["jsonrpc"] == "2.0" for line in lines)

@@ -1,3 +1,6 @@
+import re
+from dataclasses import replace
+
 import pytest
 
 from gorilla_rag.retrieval.constraints import Filters, canonical_source, merge, parse_constraints
@@ -47,3 +50,39 @@ def test_source_aliases():
     assert canonical_source("TensorFlowHub") == "tfhub" and canonical_source("hf") == "huggingface"
     with pytest.raises(ValueError, match="unknown source"):
         canonical_source("npm")
+
+
+@pytest.mark.parametrize("given, percent", [(0.8, 80.0), (0.57, 57.0), (1, 100.0), (80, 80), (0, 0), (1.5, 1.5)])
+def test_min_top1_fractions_are_read_as_percentages(given, percent):
+    """Accuracies are stored in percent; a bound in (0, 1] is a fraction (as the question parser reads one),
+    whether the Filters come from `make` (HTTP, MCP) or are built directly (the Python API)."""
+    made, built = Filters.make(min_top1=given), Filters(min_top1=given)
+    assert made.min_top1 == built.min_top1 == percent
+    assert replace(made, domain="x").min_top1 == merge(made, Filters()).min_top1 == percent  # converted once only
+    big = doc(top1=percent + 0.5)
+    assert made.allows(big) and not made.allows(doc(top1=percent - 0.5))
+
+
+@pytest.mark.parametrize("bounds, message", [
+    ({"min_top1": 0.005}, "reads as a fraction, 0.5%"),
+    ({"min_top1": 101}, "from 0 to 100 percent"),
+    ({"min_top1": -3}, "from 0 to 100 percent"),
+    ({"min_top1": float("nan")}, "from 0 to 100 percent"),
+    ({"max_params": 0}, "max_params must be a number of parameters above 0"),
+    ({"max_params": float("inf")}, "max_params must be"),
+])
+def test_out_of_range_bounds_are_refused(bounds, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Filters.make(**bounds)
+
+
+def test_pipeline_reads_a_fraction_bound_as_the_percentage(seed_index):
+    from gorilla_rag.pipeline import Pipeline
+
+    pipe = Pipeline(seed_index)
+    fraction = pipe.ask("classify images", filters=Filters.make("torchhub", min_top1=0.75))
+    percent = pipe.ask("classify images", filters=Filters.make("torchhub", min_top1=75))
+    assert fraction.status == "verified" and fraction.api.metrics["top1"] >= 75  # resnet50 or inception_v3
+    assert all(hit.doc.metrics["top1"] >= 75 for hit in fraction.hits)  # 0.75% would let resnet18 (69.8) in
+    assert (fraction.call, fraction.constraints) == (percent.call, percent.constraints)
+    assert "top-1 accuracy at least 75%" in fraction.constraints
