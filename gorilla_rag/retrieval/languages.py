@@ -74,7 +74,7 @@ def _fit(wanted: tuple[str | None, str | None], doc: ApiDoc) -> int:
 
 _ASKS_TRANSCRIPTION = re.compile(r"\b(?:speech|audio|voice|spoken)[\w\s-]{0,20}?\b(?:to|into)[-\s]+text\b|"
                                  r"\btranscri\w*|\bspeech[-\s]recogni\w*|\bdictation\b", re.I)
-_ASKS_SYNTHESIS = re.compile(r"\btext[-\s]+(?:to|into)[-\s]+(?:speech|audio|voice)\b|\bread\w*\s+(?:\w+\s+){0,3}aloud\b|"
+_ASKS_SYNTHESIS = re.compile(r"\btext[-\s]+(?:to|into)[-\s]+(?:speech|audio|voice)\b|\bread\w*\s+(?:\w+\s+){0,3}(?:aloud|out loud)\b|"
                              r"\b(?:synthesi[sz]\w*|generat\w*)\s+(?:\w+\s+){0,2}(?:speech|voice)\b|\btts\b", re.I)
 _TRANSCRIBES = re.compile(r"speech recognition|speech-to-text|automatic-speech-recognition|\basr\b", re.I)
 _SYNTHESISES = re.compile(r"text-to-speech|\btts\b", re.I)

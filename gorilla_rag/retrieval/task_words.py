@@ -22,7 +22,7 @@ _TASKS: tuple[tuple[str, str], ...] = (
      "transcribe spoken audio, recordings, calls, meetings, podcasts or voice notes into written text; "
      "dictation, subtitles, captions for speech"),
     (r"text-to-speech|text to speech|speech synthesis|spectrogram synthesis",
-     "read text aloud, turn written text into spoken audio, generate a voice, narration, voice-over"),
+     "read text aloud, loud speech, speak it, turn written text into spoken audio, generate a voice, narration, voice-over"),
     (r"audio-to-audio|speech enhancement|audio separation|source separation",
      "transform audio into other audio: remove noise, enhance or separate voices and music, convert speech "
      "into speech in another language or voice"),

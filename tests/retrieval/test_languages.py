@@ -61,7 +61,8 @@ def test_foreign_language(question, language):
 
 @pytest.mark.parametrize("question, wanted", [
     ("speech to text", "transcribe"), ("convert my voice recordings into text", "transcribe"),
-    ("read this article aloud", "synthesise"), ("text to speech in French", "synthesise"),
+    ("read this article aloud", "synthesise"), ("read the paragraph out loud", "synthesise"),
+    ("text to speech in French", "synthesise"),
     ("classify audio clips", None), ("turn text into speech and speech into text", None),
 ])
 def test_speech_direction(question, wanted):
