@@ -30,7 +30,7 @@ def _metric_name(path: str) -> tuple[str, float] | None:
             return "params", 1e9
         return "params", 1.0
     if "flop" in key:
-        return "flops_g", 1.0
+        return "flops_g", 1e-3 if re.search(r"\(m\)|mflop|-m$", key) else 1.0
     if "pixel" in key or "iou" in key:
         return None  # segmentation's pixel accuracy / IoU is no classification accuracy
     is_error = "err" in key
@@ -90,6 +90,19 @@ def _params(value: Any, scale: float) -> float | None:
     return number * scale
 
 
+_FLOPS_UNIT = {"k": 1e-6, "m": 1e-3, "g": 1.0, "b": 1.0, "t": 1e3}
+
+
+def _flops_g(value: Any, scale: float) -> float | None:
+    """GFLOPs. A unit on the value wins over the header's: '142M' (a results table's FLOPs column) is 0.142."""
+    number = _number(value)
+    if number is None:
+        return None
+    if isinstance(value, str) and (unit := re.search(r"\d\s*([kmgbt])(?:flops?)?\b", value, re.IGNORECASE)):
+        scale = _FLOPS_UNIT[unit.group(1).lower()]
+    return round(number * scale, 6)
+
+
 def normalize_metrics(performance: Any) -> dict[str, float]:
     """Numbers from a free-form performance field: params (absolute count), flops_g, and top1/top5/accuracy in
     percent, only where the value plainly is that measure (a correlation, F1, BLEU, '42000 subwords' or '600
@@ -108,7 +121,7 @@ def normalize_metrics(performance: Any) -> dict[str, float]:
         if name == "params":
             result = _params(value, scale)
         elif name == "flops_g":
-            result = _number(value)
+            result = _flops_g(value, scale)
         elif isinstance(value, str) and _percent(value) is None:
             for found, number in _accuracies_in_text(value).items():
                 metrics.setdefault(found if scale > 0 else name, round(number if scale > 0 else 100 - number, 4))

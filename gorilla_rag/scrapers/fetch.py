@@ -1,7 +1,8 @@
 """Fetching for the scrapers: HTTP GET with timeouts, retries and backoff; doc pages from a folder, an archive or a URL.
 
 Plain `urllib` on purpose: every request has a timeout, 429/5xx/timeouts are retried with exponential backoff
-(honouring `Retry-After`), and an unusable answer becomes a `ScrapeError` naming the URL.
+(honouring `Retry-After`), and an unusable answer becomes a `ScrapeError` naming the URL. A host name that does not
+resolve (DNS) is not retried: that does not fix itself within seconds, so it fails at once as `HostNotFound`.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import io
 import json
 import random
 import re
+import socket
 import tarfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,6 +29,15 @@ from gorilla_rag.scrapers import ScrapeError
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 _LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
+
+
+class HostNotFound(ScrapeError):
+    """The host of a URL does not resolve: the machine is offline (no DNS) or the name is wrong. Never retried."""
+
+    def __init__(self, url: str, host: str, reason: str) -> None:
+        super().__init__(f"GET {url}: cannot resolve host {host!r} ({reason}): this machine appears to be offline, "
+                         f"or the host name is wrong; not retried")
+        self.url, self.host = url, host
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +65,8 @@ class Response:
 
 @dataclass(frozen=True, slots=True)
 class Http:
-    """GET with a per-request timeout and up to `retries` retries on 408/425/429/5xx, timeouts and resets."""
+    """GET with a per-request timeout and up to `retries` retries on 408/425/429/5xx, timeouts and resets (not on
+    a host name that does not resolve: `HostNotFound` at once)."""
 
     timeout_s: float = 20.0
     retries: int = 4
@@ -81,8 +94,12 @@ class Http:
                 if exc.code not in RETRY_STATUSES:
                     raise ScrapeError(f"GET {url}: HTTP {exc.code} {exc.reason}") from exc
                 problem, wait = f"HTTP {exc.code} {exc.reason}", retry_after(exc.headers.get("Retry-After"))
-            except (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException) as exc:
+            except (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException,
+                    socket.gaierror) as exc:
                 reason = getattr(exc, "reason", exc)
+                if isinstance(reason, socket.gaierror):  # DNS: "Name or service not known", "Temporary failure…"
+                    host = urllib.parse.urlsplit(f"//{request.host}").hostname or url  # a proxy's, if one is used
+                    raise HostNotFound(url, host, reason.strerror or str(reason)) from exc
                 problem = f"timed out after {self.timeout_s:g} s" if "timed out" in str(reason) else str(reason)
             if attempt == self.retries:
                 break

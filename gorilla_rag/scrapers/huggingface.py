@@ -10,6 +10,7 @@ A model whose `sha` equals the one recorded in the previous corpus is taken over
 
 from __future__ import annotations
 
+import os
 import re
 import urllib.parse
 from collections.abc import Mapping
@@ -17,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from gorilla_rag.scrapers import Progress, ScrapeError, ScrapeResult, no_progress
-from gorilla_rag.scrapers.fetch import Http
+from gorilla_rag.scrapers.fetch import HostNotFound, Http
 from gorilla_rag.scrapers.markdown import MarkdownError, code_blocks, first_paragraph, front_matter
 from gorilla_rag.types import ApiDoc
 
@@ -63,7 +64,9 @@ class HuggingFaceScraper:
     source = "huggingface"
 
     def __init__(self, options: Mapping[str, Any], location: str | None = None) -> None:
-        self.endpoint = (location or options.get("endpoint") or DEFAULT_ENDPOINT).rstrip("/")
+        # --from, then $HF_ENDPOINT (huggingface_hub's mirror setting), then sources.toml, then the public Hub
+        self.endpoint = (location or os.environ.get("HF_ENDPOINT") or options.get("endpoint")
+                         or DEFAULT_ENDPOINT).rstrip("/")
         self.tags = list(options.get("pipeline_tags", ["text-classification"]))
         self.limit = int(options.get("limit_per_tag", 20))
         self.libraries = tuple(options.get("libraries", DEFAULT_LIBRARIES))  # empty: any library
@@ -74,8 +77,17 @@ class HuggingFaceScraper:
         self.http = Http.from_options(options)
 
     def scrape(self, previous: Mapping[str, ApiDoc] | None = None, progress: Progress = no_progress) -> ScrapeResult:
-        """The top `limit_per_tag` accepted models of every tag; unchanged ones (same sha) reused from `previous`."""
-        previous = previous or {}
+        """The top `limit_per_tag` accepted models of every tag; unchanged ones (same sha) reused from `previous`.
+
+        A Hub host name that does not resolve fails at once (no retries), naming the host and the likely cause."""
+        try:
+            return self._scrape(previous or {}, progress)
+        except HostNotFound as exc:
+            raise ScrapeError(f"HuggingFace Hub at {self.endpoint}: cannot resolve host {exc.host!r}; this machine "
+                              f"appears to be offline, or the endpoint is wrong (set $HF_ENDPOINT or `endpoint` in "
+                              f"sources.toml, or pass --from URL). {exc}") from exc
+
+    def _scrape(self, previous: Mapping[str, ApiDoc], progress: Progress) -> ScrapeResult:
         warnings: list[str] = []
         listed: dict[str, Any] = {}
         for tag in progress(self.tags, "huggingface tags"):
@@ -143,6 +155,8 @@ class HuggingFaceScraper:
         url = hf_hub_url(info.id, "README.md", revision=info.sha or "main", endpoint=self.endpoint)
         try:
             answer = self.http.get(url, missing_ok=True)
+        except HostNotFound:
+            raise  # offline: every other card would fail too, so the scrape stops (no corpus of bare metadata)
         except ScrapeError as exc:
             warnings.append(f"{info.id}: card not fetched ({exc}); described from its metadata only")
             return None

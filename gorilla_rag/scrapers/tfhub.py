@@ -53,7 +53,7 @@ class TfHubScraper:
         for page in progress(pages, "tfhub docs"):
             kind, name, meta = _head(page)
             if kind in ("Lite", "Tfjs", "Coral") and meta.get("parent-model"):
-                deployments.setdefault(meta["parent-model"].strip("/"), set()).add(kind.lower())
+                deployments.setdefault(meta["parent-model"][0].strip("/"), set()).add(kind.lower())
             if kind != "Module":
                 continue
             handle = re.sub(r"&\w+;", "", name)  # `vtab/&zwnj;rotation/1`
@@ -77,14 +77,23 @@ class TfHubScraper:
         return ScrapeResult(self.source, sorted(out, key=lambda d: d.id), origin, warnings)
 
 
-def _head(page: Page) -> tuple[str, str, dict[str, str]]:
-    """The doc's kind (`Module`, `Lite`…; '' for none), the name after it, and its `<!-- key: value -->` metadata."""
+def _head(page: Page) -> tuple[str, str, dict[str, list[str]]]:
+    """The doc's kind (`Module`, `Lite`…; '' for none), the name after it, and its `<!-- key: value -->` metadata:
+    every distinct value of a key, in page order (a multilingual model repeats `language` once per language).
+
+    Metadata is read from the first 60 lines, and on to the end of a block of metadata lines running past them
+    (the XLM-R docs list 53 languages)."""
     lines = page.text.splitlines()
     match = _TITLE.match(lines[0]) if lines else None
-    meta: dict[str, str] = {}
-    for line in lines[1:60]:
-        if found := _META.match(line.strip()):
-            meta.setdefault(found.group(1).lower(), found.group(2))
+    meta: dict[str, list[str]] = {}
+    for number, line in enumerate(lines[1:], 1):
+        found = _META.match(line.strip())
+        if found:
+            values = meta.setdefault(found.group(1).lower(), [])
+            if found.group(2) not in values:
+                values.append(found.group(2))
+        elif number >= 60:
+            break
     return (match.group(1), match.group(2), meta) if match else ("", "", meta)
 
 
@@ -98,8 +107,12 @@ def _summary(text: str) -> str:
     return " ".join(" ".join(lines).split())
 
 
-def model_doc(page: Page, handle: str, meta: Mapping[str, str]) -> ApiDoc:
-    """The ApiDoc of one model doc: its loader call as the doc shows it (else the one its format implies)."""
+def model_doc(page: Page, handle: str, metadata: Mapping[str, list[str]]) -> ApiDoc:
+    """The ApiDoc of one model doc: its loader call as the doc shows it (else the one its format implies).
+
+    Metadata keys keep their first value, except `language`: one tag is kept as a string ("en"), several as
+    the list of all of them in page order (["ar", "as", …]), as HuggingFace cards write `language`."""
+    meta = {key: values[0] for key, values in metadata.items() if values}
     url = f"https://tfhub.dev/{handle}"
     loader, kwargs, example = None, {}, ""
     for block in code_blocks(page.text):
@@ -131,6 +144,8 @@ def model_doc(page: Page, handle: str, meta: Mapping[str, str]) -> ApiDoc:
     for key, name in _EXTRA_KEYS.items():
         if meta.get(key):
             extra[name] = meta[key].lower() == "true" if name == "fine_tunable" else meta[key]
+    if len(languages := [v for v in metadata.get("language", []) if v]) > 1:
+        extra["language"] = languages
     if kaggle := _KAGGLE.search(page.text):
         extra["kaggle_url"] = kaggle.group(0)
     return ApiDoc(

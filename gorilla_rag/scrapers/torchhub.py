@@ -5,6 +5,10 @@ A page is YAML front matter (title, summary, tags, github-id…) and Markdown wh
 variable chosen among commented alternatives (`model_type = "DPT_Large"  #model_type = "DPT_Hybrid"`). Every
 call found is parsed with `ast` (never run); an entry point seen on several pages belongs to the page named
 after it. Optionally each repo's `hubconf.py` is read (also with `ast`) for docstrings and unlisted entry points.
+
+Helper entry points (`nvidia_ssd_processing_utils`, MiDaS `transforms`, the transformers `tokenizer`…) return
+pre/post-processing objects, not models: they get no doc of their own; the docs of the models on the same page list
+their calls in `extra["helpers"]`, so code that loads them next to the model still verifies.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gorilla_rag.corpus.normalize import normalize_metrics, normalize_requirements
+from gorilla_rag.corpus.normalize import normalize_requirements
 from gorilla_rag.scrapers import Progress, ScrapeResult, no_progress
 from gorilla_rag.scrapers.fetch import Http, Page, read_pages, readable
 from gorilla_rag.scrapers.markdown import (
@@ -25,9 +29,9 @@ from gorilla_rag.scrapers.markdown import (
     code_blocks,
     first_paragraph,
     front_matter,
-    tables,
 )
 from gorilla_rag.scrapers.pycode import arguments, find_calls, literal, string_values
+from gorilla_rag.scrapers.results import entry_metrics
 from gorilla_rag.types import ApiDoc
 
 DEFAULT_LOCATION = "https://github.com/pytorch/hub/archive/refs/heads/master.tar.gz"
@@ -49,6 +53,8 @@ _DOMAINS = (
 # Names a hubconf.py imports from these are its helpers, not models (torch.hub.list would still show them).
 _NOT_ENTRY_MODULES = frozenset({"__future__", "torch", "typing", "os", "sys", "functools", "warnings", "collections",
                                 "pathlib", "urllib", "copy", "math", "json", "re"})
+# Entry points returning helpers (pre/post-processing utilities, transforms, tokenizers, configs), not models.
+_HELPER = re.compile(r"(?:^|_)(?:utils?|transforms?|tokenizer|config)$", re.IGNORECASE)
 _TAG_DOMAINS = {"vision": "Computer Vision", "audio": "Audio", "nlp": "Natural Language Processing",
                 "generative": "Image Generation"}
 
@@ -67,6 +73,8 @@ class _Entry:
     meta: dict[str, Any]
     line: int
     kwargs: dict[str, str] = field(default_factory=dict)
+    siblings: tuple[str, ...] = ()  # the model entry points of the page (for matching its results tables)
+    helpers: list[str] = field(default_factory=list)  # calls of the page's helper entry points
 
 
 class TorchHubScraper:
@@ -96,6 +104,10 @@ class TorchHubScraper:
             entries = page_entries(page, meta, warnings)
             if not entries:
                 warnings.append(f"{page.path}:1: model page without a literal torch.hub.load(...) call")
+            helpers = [e.calls[0] for e in entries if is_helper(e.model)]
+            entries = [e for e in entries if not is_helper(e.model)]
+            for entry in entries:
+                entry.siblings, entry.helpers = tuple(e.model for e in entries), helpers
             for entry in entries:
                 key = doc_key(entry.repo, entry.model)
                 score = (_named_after(page, meta, entry.model), not entry.commented, -index)
@@ -127,6 +139,8 @@ class TorchHubScraper:
                 warnings.append(f"{where}:{exc.lineno}: hubconf.py does not parse ({exc.msg})")
                 continue
             for name, (doc, takes_pretrained) in points.items():
+                if is_helper(name):
+                    continue
                 key = doc_key(repo, name)
                 if key in by_id:
                     if doc:
@@ -136,7 +150,8 @@ class TorchHubScraper:
                 extra_kwargs = ", pretrained=True" if takes_pretrained else ""
                 call = f"torch.hub.load({_repo_arg(repo, ref)!r}, {name!r}{extra_kwargs})"
                 meta = {"tags": example.meta.get("tags") or []}  # the page's title is another model's
-                entry = _Entry(repo, ref, name, [call], True, CodeBlock("python", "", 0), example.page, meta, 0)
+                entry = _Entry(repo, ref, name, [call], True, CodeBlock("python", "", 0), example.page, meta, 0,
+                               siblings=example.siblings)
                 summary = " ".join(doc.split("\n\n")[0].split()) or f"Entry point {name} of {repo} (from its hubconf.py)."
                 by_id[key] = entry_doc(entry, summary, {"from_hubconf": True, **({"docstring": doc} if doc else {})})
         return list(by_id.values())
@@ -152,6 +167,11 @@ class TorchHubScraper:
 def doc_key(repo: str, model: str) -> str:
     """`torchhub:{repo lower, no :ref}:{model}`, the id the verifier computes for the same call."""
     return f"torchhub:{repo.lower()}:{model}"
+
+
+def is_helper(model: str) -> bool:
+    """Does entry point `model` return a helper (`*_utils`, `transforms`, `tokenizer`, `config`) rather than a model?"""
+    return bool(_HELPER.search(model))
 
 
 def _repo_arg(repo: str, ref: str) -> str:
@@ -236,11 +256,12 @@ def entry_doc(entry: _Entry, description: str = "", extra: Mapping[str, Any] | N
         arguments=entry.kwargs or {"repo_or_dir": repr(_repo_arg(entry.repo, entry.ref)), "model": repr(entry.model)},
         example_code=example,
         requirements=normalize_requirements(list(requirements)),
-        metrics=_metrics(text, entry.model),
+        metrics=entry_metrics(text, entry.model, entry.siblings),
         extra={"repo": entry.repo, **({"ref": entry.ref} if entry.ref else {}), "page": entry.page.path,
                **({"github_link": meta["github-link"]} if meta.get("github-link") else {}),
                "tags": [str(t) for t in meta.get("tags") or []],
-               **({"variants": entry.calls[1:6]} if len(entry.calls) > 1 else {}), **(extra or {})},
+               **({"variants": entry.calls[1:6]} if len(entry.calls) > 1 else {}),
+               **({"helpers": entry.helpers} if entry.helpers else {}), **(extra or {})},
     )
 
 
@@ -254,18 +275,6 @@ def _domain(title: str, summary: str, text: str, tags: list[Any]) -> str:
     if counts[name]:
         return name
     return next((_TAG_DOMAINS[str(t)] for t in tags if str(t) in _TAG_DOMAINS), "")
-
-
-def _metrics(text: str, model: str) -> dict[str, float]:
-    """Numbers from the first table row naming this model, by column header (Top-1 error → top1 = 100 - x…)."""
-    wanted = model.lower()
-    for table in tables(text):
-        header = table[0]
-        for row in table[1:]:
-            name = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", row[0]).strip().lower() if row else ""
-            if name == wanted:
-                return normalize_metrics({h: v for h, v in zip(header[1:], row[1:]) if h})
-    return {}
 
 
 def parse_hubconf(text: str) -> dict[str, tuple[str, bool]]:

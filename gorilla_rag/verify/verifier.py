@@ -73,20 +73,25 @@ class Verifier:
         return next((ident for _, ident in _identified(text)), None)
 
     def _doc_identities(self, doc: ApiDoc) -> list[ApiIdentity]:
-        if doc.api_call not in self._identities:
-            self._identities[doc.api_call] = [ident for _, ident in _identified(doc.api_call)]
-        return self._identities[doc.api_call]
+        return self._call_identities(doc.api_call)
+
+    def _call_identities(self, call: str) -> list[ApiIdentity]:
+        if call not in self._identities:
+            self._identities[call] = [ident for _, ident in _identified(call)]
+        return self._identities[call]
 
     def _doc_identity(self, doc: ApiDoc) -> ApiIdentity | None:
         return next(iter(self._doc_identities(doc)), None)
 
     def _docs_with_part(self, key: str, source: str | None) -> list[ApiDoc]:
         """The corpus docs whose api_call also loads `key` besides its own API (a component passed in, such
-        as `vae=AutoencoderKL.from_pretrained(...)`): documented, so not invented."""
+        as `vae=AutoencoderKL.from_pretrained(...)`), or that list it among their helpers (`extra["helpers"]`:
+        the pre/post-processing entry point a PyTorch Hub model is used with): documented, so not invented."""
         if self._parts is None:
             parts: dict[str, list[ApiDoc]] = {}
             for doc in self._docs:
-                for ident in self._doc_identities(doc)[1:]:
+                helpers = [ident for call in _helpers(doc) for ident in self._call_identities(call)]
+                for ident in self._doc_identities(doc)[1:] + helpers:
                     parts.setdefault(ident.key, []).append(doc)
             self._parts = parts
         return [doc for doc in self._parts.get(key, []) if source is None or doc.source == source]
@@ -196,11 +201,10 @@ class Verifier:
         known = set(COMMON_KWARGS)
         for doc in matched:
             known.update(doc.arguments)
-            if doc.api_call not in self._call_kwargs:
-                self._call_kwargs[doc.api_call] = {
-                    k for site in extract_calls(doc.api_call) for k in site.kwargs
-                }
-            known.update(self._call_kwargs[doc.api_call])
+            for text in (doc.api_call, *_helpers(doc)):
+                if text not in self._call_kwargs:
+                    self._call_kwargs[text] = {k for site in extract_calls(text) for k in site.kwargs}
+                known.update(self._call_kwargs[text])
         unknown = sorted(k for k in call.kwargs if k not in known)
         if unknown:
             findings.append(f"unknown keyword argument(s) for {ident.key}: {', '.join(unknown)}")
@@ -215,6 +219,12 @@ class Verifier:
                 f"pipeline task {ident.task!r} differs from the corpus task {expected} for {ident.key}"
             )
         return findings
+
+
+def _helpers(doc: ApiDoc) -> list[str]:
+    """The helper calls a doc lists (`extra["helpers"]`, written by the PyTorch Hub scraper)."""
+    helpers = doc.extra.get("helpers")
+    return [call for call in helpers if isinstance(call, str)] if isinstance(helpers, list) else []
 
 
 def _identified(text: str) -> list[tuple[CallSite, ApiIdentity]]:

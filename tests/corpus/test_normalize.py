@@ -99,6 +99,15 @@ def test_accuracies_written_in_words_and_params_without_units():
     assert normalize_metrics({"fcn_resnet50": {"Mean IOU": 60.5, "Global Pixelwise Accuracy": 91.4}}) == {}
 
 
+def test_flops_units_on_the_value_or_the_header():
+    """Results tables write FLOPs as '142M', '4.4G' or '16B': all are stored in GFLOPs."""
+    assert normalize_metrics({"FLOPs": "142M"}) == {"flops_g": 0.142}
+    assert normalize_metrics({"FLOPs": "4.4G", "#Parameters": "28M"}) == {"flops_g": 4.4, "params": 28000000.0}
+    assert normalize_metrics({"FLOPS": "16B"}) == {"flops_g": 16.0}
+    assert normalize_metrics({"FLOPs (M)": 600}) == {"flops_g": 0.6}
+    assert normalize_metrics({"MFLOPs": "300"}) == {"flops_g": 0.3}
+
+
 def test_ids_come_from_api_identity():
     assert doc_id("torchhub", "x", "torch.hub.load(repo_or_dir='NVIDIA/DeepLearningExamples:torchhub', "
                                    "model='nvidia_ssd')") == "torchhub:nvidia/deeplearningexamples:nvidia_ssd"

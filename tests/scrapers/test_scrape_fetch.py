@@ -1,6 +1,7 @@
 """Http retries and page reading, against a real local HTTP server and real archives."""
 
 import io
+import socket
 import tarfile
 import time
 
@@ -8,7 +9,7 @@ import pytest
 from support import Reply
 
 from gorilla_rag.scrapers import ScrapeError
-from gorilla_rag.scrapers.fetch import Http, read_pages, readable, retry_after
+from gorilla_rag.scrapers.fetch import HostNotFound, Http, read_pages, readable, retry_after
 
 FAST = Http(timeout_s=0.5, retries=2, backoff_s=0.01)
 
@@ -37,6 +38,38 @@ def test_timeouts_are_retried_and_reported(hub_server):
     hub_server.add("/stuck", Reply(200, "never", delay_s=1.0))
     with pytest.raises(ScrapeError, match=r"/stuck: timed out after 0.5 s \(gave up after 3 attempts\)"):
         FAST.get(f"{hub_server.url}/stuck")
+
+
+def _counting_lookups(monkeypatch, fail_with=None):
+    """Count DNS lookups (socket.getaddrinfo); with `fail_with`, every lookup raises that gaierror."""
+    calls = []
+    real = socket.getaddrinfo
+
+    def lookup(host, *args, **kwargs):
+        calls.append(host)
+        if fail_with is not None:
+            raise fail_with
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    return calls
+
+
+def test_an_unresolvable_host_fails_at_once_naming_it(monkeypatch):
+    lookups = _counting_lookups(monkeypatch)
+    started = time.monotonic()
+    with pytest.raises(HostNotFound, match=r"cannot resolve host 'nonexistent.invalid' \(.*\): this machine appears "
+                                           r"to be offline, or the host name is wrong; not retried") as caught:
+        Http().get("http://nonexistent.invalid/api/models")  # defaults: 4 retries, 1 s backoff (~18 s if retried)
+    assert time.monotonic() - started < 10 and lookups == ["nonexistent.invalid"]
+    assert caught.value.host == "nonexistent.invalid" and isinstance(caught.value, ScrapeError)
+
+
+def test_a_temporary_dns_failure_is_not_retried_either(monkeypatch):
+    lookups = _counting_lookups(monkeypatch, socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution"))
+    with pytest.raises(HostNotFound, match=r"'hub.example' \(Temporary failure in name resolution\)"):
+        Http(backoff_s=5.0).get("https://hub.example/x")
+    assert lookups == ["hub.example"]
 
 
 def test_client_errors_fail_at_once_and_404_can_be_expected(hub_server):

@@ -96,6 +96,17 @@ def test_unchanged_sha_reuses_the_previous_doc_without_fetching_the_card(hub_ser
     assert again.docs[1] == first.docs[1] and again.docs[0].extra["sha"] == "b2"
 
 
+def test_hf_endpoint_points_at_a_mirror_unless_from_is_given(hub_server, monkeypatch):
+    # huggingface_hub's mirror setting: it wins over sources.toml's endpoint; --from (location) wins over it
+    serve_listing(hub_server, [[model("acme/sentiment-small", "a1")]])
+    hub_server.add("/acme/sentiment-small/resolve/a1/README.md", Reply(200, SENTIMENT_CARD))
+    monkeypatch.setenv("HF_ENDPOINT", hub_server.url + "/")
+    scraper = get_scraper("huggingface", {**FAST, "endpoint": "http://nonexistent.invalid"})
+    assert scraper.endpoint == hub_server.url
+    assert [d.id for d in scraper.scrape().docs] == ["huggingface:acme/sentiment-small"]
+    assert get_scraper("huggingface", FAST, "http://elsewhere.invalid").endpoint == "http://elsewhere.invalid"
+
+
 def test_rate_limit_and_server_errors_on_the_listing_are_retried(hub_server):
     hub_server.add(LIST, Reply(429, {"error": "rate limited"}, {"Retry-After": "1"}), Reply(503),
                    Reply(200, [model("acme/sentiment-small", "a1")]))
@@ -118,6 +129,35 @@ def test_a_listing_that_stays_broken_is_an_error_naming_the_url(hub_server):
     hub_server.add(LIST, Reply(200, [], delay_s=1.0))
     with pytest.raises(ScrapeError, match="timed out after 0.5 s"):
         scrape(hub_server, retries=0)
+
+
+def test_an_offline_machine_fails_fast_naming_the_hub_host():
+    started = time.monotonic()
+    scraper = get_scraper("huggingface", {"pipeline_tags": ["text-classification"]}, "http://nonexistent.invalid")
+    with pytest.raises(ScrapeError, match=r"HuggingFace Hub at http://nonexistent.invalid: cannot resolve host "
+                                          r"'nonexistent.invalid'; this machine appears to be offline, or the endpoint "
+                                          r"is wrong"):
+        scraper.scrape()  # default retries and backoff: ~18 s if the lookup failure were retried
+    assert time.monotonic() - started < 10
+
+
+def test_a_dns_failure_while_fetching_cards_stops_the_scrape(hub_server):
+    """Cards described from metadata only would replace good ones: an offline machine is an error, not warnings."""
+    from gorilla_rag.scrapers.fetch import HostNotFound
+
+    serve_listing(hub_server, [[model("acme/sentiment-small", "a1"), model("acme/other", "b1")]])
+    scraper = get_scraper("huggingface", FAST, hub_server.url)
+    listing = scraper.http
+
+    class GoesOffline:
+        def get(self, url, missing_ok=False):
+            if "/resolve/" in url:
+                raise HostNotFound(url, "127.0.0.1", "Name or service not known")
+            return listing.get(url, missing_ok)
+
+    scraper.http = GoesOffline()
+    with pytest.raises(ScrapeError, match=r"cannot resolve host '127.0.0.1'; this machine appears to be offline"):
+        scraper.scrape()
 
 
 def test_card_problems_are_warnings_and_the_model_is_kept(hub_server):

@@ -59,3 +59,30 @@ def test_the_real_tfhub_doc_tree():
     doc = docs["tfhub:google/imagenet/mobilenet_v2_100_224/classification/5"]
     assert doc.api_call.startswith("hub.KerasLayer(") and doc.domain == "Image classification"
     assert_ids_verify(result.docs[::20])
+
+
+def test_every_language_tag_is_kept_even_past_the_first_60_lines(tmp_path):
+    """Multilingual docs repeat `<!-- language: … -->` once per language (the XLM-R ones 53 times, past line 60)."""
+    many = [f"l{i:02d}" for i in range(60)]
+    pages = {"multi/1.md": ["Sentence encoder for three languages.", "", "<!-- task: text-embedding -->",
+                            "<!-- language: en -->", "<!-- language: de -->", "<!-- language: fr -->",
+                            "<!-- language: en -->", "<!-- format: saved_model_2 -->"],
+             "many/1.md": ["Encoder for sixty languages.", "", "<!-- task: text-embedding -->",
+                           *[f"<!-- language: {code} -->" for code in many], "", "## Overview"],
+             "one/1.md": ["English only.", "", "<!-- task: text-embedding -->", "<!-- language: en -->"]}
+    for name, lines in pages.items():
+        path = tmp_path / "acme" / "models" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join([f"# Module acme/{name.removesuffix('.md')}", *lines, ""]))
+    docs = by_id(get_scraper("tfhub", {}, str(tmp_path)).scrape().docs)
+    assert docs["tfhub:acme/multi/1"].extra["language"] == ["en", "de", "fr"]  # page order, each once
+    assert docs["tfhub:acme/multi/1"].extra["format"] == "saved_model_2"
+    assert docs["tfhub:acme/many/1"].extra["language"] == many
+    assert docs["tfhub:acme/one/1"].extra["language"] == "en"  # a single tag stays a plain string
+
+
+def test_the_real_multilingual_docs_keep_all_their_languages():
+    docs = by_id(get_scraper("tfhub", {}, str(real_source("tfhub-docs"))).scrape().docs)
+    xlmr = docs["tfhub:jeongukjae/xlm_roberta_multi_cased_preprocess/1"].extra["language"]
+    assert len(xlmr) == 53 and xlmr[0] == "ar" and xlmr[-1] == "zh-tw"
+    assert "zh-cn" in docs["tfhub:google/universal-sentence-encoder-multilingual/3"].extra["language"]

@@ -8,7 +8,9 @@ import pytest
 from support import FIXTURES, Reply, assert_ids_verify, by_id, real_source
 
 from gorilla_rag.scrapers import get_scraper
-from gorilla_rag.scrapers.torchhub import parse_hubconf
+from gorilla_rag.scrapers.results import entry_metrics
+from gorilla_rag.scrapers.torchhub import is_helper, parse_hubconf
+from gorilla_rag.verify import Verifier
 
 PAGES = FIXTURES / "torchhub"
 
@@ -20,7 +22,7 @@ def scraped():
 
 def test_one_doc_per_entry_point_including_commented_and_multiline_variants(scraped):
     assert sorted(by_id(scraped.docs)) == [
-        "torchhub:acme/depth:Depth_Large", "torchhub:acme/depth:Depth_Small", "torchhub:acme/depth:transforms",
+        "torchhub:acme/depth:Depth_Hybrid", "torchhub:acme/depth:Depth_Large", "torchhub:acme/depth:Depth_Small",
         "torchhub:acme/speech:acme_tts", "torchhub:acme/speech:acme_vocoder",
         "torchhub:acme/vision:acmenet101", "torchhub:acme/vision:acmenet18", "torchhub:acme/vision:acmenet50",
     ]
@@ -125,8 +127,8 @@ def test_changing_a_page_changes_only_its_docs(tmp_path, scraped):
     (pages / "acme_depth_dpt.md").write_text(text)
     again = by_id(get_scraper("torchhub", {}, str(pages)).scrape().docs)
     changed = {i for i, d in by_id(scraped.docs).items() if again[i].content_hash != d.content_hash}
-    assert changed == {"torchhub:acme/depth:Depth_Large", "torchhub:acme/depth:Depth_Small",
-                       "torchhub:acme/depth:transforms"}
+    assert changed == {"torchhub:acme/depth:Depth_Hybrid", "torchhub:acme/depth:Depth_Large",
+                       "torchhub:acme/depth:Depth_Small"}
 
 
 def test_the_real_pytorch_hub_pages():
@@ -137,3 +139,116 @@ def test_the_real_pytorch_hub_pages():
             "torchhub:snakers4/silero-vad:silero_vad", "torchhub:intel-isl/midas:MiDaS_small"} <= set(docs)
     assert docs["torchhub:pytorch/vision:resnet50"].metrics["top1"] == pytest.approx(76.15)
     assert_ids_verify(result.docs)
+    # rows written another way than the entry point: all matched now
+    assert docs["torchhub:facebookresearch/wsl-images:resnext101_32x8d_wsl"].metrics["top1"] == 82.2
+    assert docs["torchhub:facebookresearch/semi-supervised-imagenet1k-models:resnet18_swsl"].metrics["top1"] == 73.4
+    assert docs["torchhub:facebookresearch/semi-supervised-imagenet1k-models:resnet18_ssl"].metrics["top1"] == 72.8
+    assert docs["torchhub:facebookresearch/pytorchvideo:x3d_s"].metrics["top1"] == 73.33
+    assert docs["torchhub:huawei-noah/ghostnet:ghostnet_1x"].metrics == {"flops_g": 0.142, "top1": 73.98,
+                                                                         "top5": 91.46}
+    assert docs["torchhub:huawei-noah/efficient-ai-backbones:snnmlp_t"].metrics["top1"] == 81.88
+    assert docs["torchhub:mit-han-lab/proxylessnas:proxyless_cpu"].metrics == {"top1": 75.3}
+    assert docs["torchhub:pytorch/vision:shufflenet_v2_x1_0"].metrics["top1"] == pytest.approx(69.36)
+    # helper entry points are no docs; the models they serve list them, and the pages' code still verifies
+    assert not [i for i in docs if is_helper(i.rsplit(":", 1)[1])]
+    ssd = docs["torchhub:nvidia/deeplearningexamples:nvidia_ssd"]
+    assert ssd.extra["helpers"] == ["torch.hub.load('NVIDIA/DeepLearningExamples:torchhub', "
+                                    "'nvidia_ssd_processing_utils')"]
+    assert Verifier(result.docs).verify(ssd.example_code).status == "verified"
+
+
+def test_helper_entry_points_are_no_docs_but_are_listed_on_their_models(scraped):
+    docs = by_id(scraped.docs)
+    assert "torchhub:acme/depth:transforms" not in docs
+    for name in ("Depth_Hybrid", "Depth_Large", "Depth_Small"):
+        assert docs[f"torchhub:acme/depth:{name}"].extra["helpers"] == ["torch.hub.load('acme/depth', 'transforms')"]
+    assert "helpers" not in docs["torchhub:acme/vision:acmenet18"].extra
+    code = "depth = torch.hub.load('acme/depth', 'Depth_Small')\ntf = torch.hub.load('acme/depth', 'transforms')"
+    check = Verifier(scraped.docs).verify(code)
+    assert check.status == "verified" and {d.id for c in check.calls for d in c.matched} >= {
+        "torchhub:acme/depth:Depth_Small"}
+    assert Verifier(scraped.docs).verify("torch.hub.load('acme/vision', 'transforms')").status == "hallucinated"
+
+
+@pytest.mark.parametrize("name", ["nvidia_ssd_processing_utils", "nvidia_convnets_processing_utils",
+                                  "nvidia_tts_utils", "nvidia_textprocessing_utils", "transforms", "tokenizer",
+                                  "config"])
+def test_helper_names(name):
+    assert is_helper(name)
+
+
+@pytest.mark.parametrize("name", ["nvidia_ssd", "DPT_Large", "modelForCausalLM", "resnet50", "silero_vad",
+                                  "transformer.wmt19.en-de"])
+def test_model_names_are_no_helpers(name):
+    assert not is_helper(name)
+
+
+def test_hubconf_helpers_get_no_doc(hub_server):
+    hub_server.add("/acme/vision/v1.2/hubconf.py", Reply(200, HUBCONF + "\n\ndef acme_processing_utils():\n"
+                                                                       "    return object()\n"))
+    options = {"hubconf_url": hub_server.url + "/{repo}/{ref}/hubconf.py", "backoff_s": 0.01, "retries": 0}
+    docs = by_id(get_scraper("torchhub", options, str(PAGES)).scrape().docs)
+    assert "torchhub:acme/vision:acmenet152" in docs and "torchhub:acme/vision:acme_processing_utils" not in docs
+
+
+RESULTS = """
+| Model | #Parameters | FLOPS | Top-1 Acc. | Top-5 Acc. |
+| ----- | ----------- | ----- | ---------- | ---------- |
+| ResNeXt-101 32x8d  | 88M  | 16B | 82.2 | 96.4 |
+| ResNeXt-101 32x16d | 193M | 36B | 84.2 | 97.2 |
+
+| Architecture | Supervision | Top-1 Acc. |
+| ------------ | ----------- | ---------- |
+| ResNet-18 | semi-supervised        | 72.8 |
+| ResNet-18 | semi-weakly supervised | 73.4 |
+
+| arch | depth | frame length x sample rate | top 1 | top 5 |
+| ---- | ----- | -------------------------- | ----- | ----- |
+| X3D  | XS    | 4x12                       | 69.12 | 88.63 |
+| X3D  | S     | 13x6                       | 73.33 | 91.27 |
+
+| Model structure | FLOPs | Top-1 acc |
+| --------------- | ----- | --------- |
+| GhostNet 1.0x   | 142M  | 73.98     |
+| SNNMLP Tiny     | 4.4G  | 81.88     |
+| SNNMLP Small    | 8.5G  | 83.30     |
+| [YOLO-P](https://example.org)(ours) | 1G | 76.5 |
+| Mobile_Net-V2   | 0.3G  | 71.88     |
+
+| Model structure | GPU Latency |
+| --------------- | ----------- |
+| proxylessnas_cpu | 5.1ms      |
+
+| Model structure | Top-1 error |
+| --------------- | ----------- |
+| proxylessnas_cpu | 24.7       |
+| proxylessnas_gpu | 24.9       |
+"""
+SIBLINGS = ("resnext101_32x8d_wsl", "resnext101_32x16d_wsl")
+
+
+@pytest.mark.parametrize("model, siblings, expected", [
+    ("resnext101_32x8d_wsl", SIBLINGS, {"params": 88e6, "flops_g": 16.0, "top1": 82.2, "top5": 96.4}),  # page suffix
+    ("resnext101_32x16d_wsl", SIBLINGS, {"params": 193e6, "flops_g": 36.0, "top1": 84.2, "top5": 97.2}),
+    ("resnet18_ssl", ("resnet18_ssl", "resnet18_swsl"), {"top1": 72.8}),  # suffix spelled by "semi-supervised"
+    ("resnet18_swsl", ("resnet18_ssl", "resnet18_swsl"), {"top1": 73.4}),
+    ("x3d_s", (), {"top1": 73.33, "top5": 91.27}),  # name over two columns
+    ("ghostnet_1x", (), {"flops_g": 0.142, "top1": 73.98}),  # "1.0x"
+    ("snnmlp_t", (), {"flops_g": 4.4, "top1": 81.88}),  # "Tiny"
+    ("snnmlp_s", (), {"flops_g": 8.5, "top1": 83.3}),
+    ("yolo_p", (), {"flops_g": 1.0, "top1": 76.5}),  # a link and an "(ours)" remark
+    ("mobilenet_v2", (), {"flops_g": 0.3, "top1": 71.88}),  # case, "_" and "-"
+    ("proxyless_cpu", (), {"top1": 75.3}),  # a latency table first, then the accuracy one
+])
+def test_results_rows_written_another_way_match_their_entry_point(model, siblings, expected):
+    assert entry_metrics(RESULTS, model, siblings) == expected
+
+
+def test_results_rows_that_match_loosely_but_not_uniquely_are_not_used():
+    assert entry_metrics(RESULTS, "snnmlp_m") == {}  # no "SNNMLP M…" row
+    assert entry_metrics(RESULTS, "resnext101_32x8d_v2") == {}  # not a suffix all the page's entry points share
+    assert entry_metrics(RESULTS, "resnet18_xyz", ("resnet18_xyz", "resnet18_ssl")) == {}
+    assert entry_metrics(RESULTS, "proxyless", ()) == {}  # fewer words than any row
+    one = "| Model structure | Top-1 error |\n| --- | --- |\n| shufflenet_v2 | 30.64 |\n"
+    assert entry_metrics(one, "shufflenet_v2_x1_0", ("shufflenet_v2_x1_0",)) == {"top1": 69.36}  # the page's model
+    assert entry_metrics(one, "shufflenet_v2_x1_0", ("shufflenet_v2_x1_0", "shufflenet_v2_x2_0")) == {}

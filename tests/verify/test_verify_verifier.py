@@ -265,3 +265,32 @@ def test_strict_scoring_still_takes_the_first_corpus_call(verifier):
     assert judge(verifier, gold, "YOLO('acme/nope')", None).outcome == "hallucination"
     assert judge(verifier, gold, "print('hello')", "torchhub").outcome == "no_call"
     assert judge(verifier, gold, "pipeline('fill-mask')", None).outcome == "wrong_api"  # a corpus key, not gold
+
+
+def test_a_helper_a_model_doc_lists_verifies_as_part_of_it():
+    """PyTorch Hub helper entry points (pre/post-processing utils) have no doc of their own: the model docs that
+    use them list their calls in extra["helpers"], so the page's example code verifies, and no other helper does."""
+    ssd = ApiDoc(id="torchhub:nvidia/deeplearningexamples:nvidia_ssd", source="torchhub", domain="Object Detection",
+                 api_name="nvidia_ssd",
+                 api_call="torch.hub.load('NVIDIA/DeepLearningExamples:torchhub', 'nvidia_ssd')",
+                 extra={"helpers": ["torch.hub.load('NVIDIA/DeepLearningExamples:torchhub', "
+                                    "'nvidia_ssd_processing_utils', precision='fp32')"]})
+    verifier = Verifier([*DOCS, ssd])
+    code = ("ssd = torch.hub.load('NVIDIA/DeepLearningExamples:torchhub', 'nvidia_ssd')\n"
+            "utils = torch.hub.load('NVIDIA/DeepLearningExamples:torchhub', 'nvidia_ssd_processing_utils', "
+            "precision='fp32')")
+    result = verifier.verify(code)
+    assert result.status == "verified" and not result.detail  # precision= is the helper's documented argument
+    assert [d.id for d in result.calls[1].matched] == [ssd.id]
+    other = verifier.verify("torch.hub.load('NVIDIA/DeepLearningExamples:torchhub', 'nvidia_tts_utils')")
+    assert other.status == "hallucinated"
+    assert Verifier([*DOCS, ssd.__class__.from_dict({**ssd.to_dict(), "extra": {"helpers": "bad"}})]).verify(
+        code).status == "hallucinated"  # a malformed helpers field is ignored, not trusted
+
+
+def test_every_seed_example_verifies_against_the_seed_corpus(seed_docs):
+    # The seed is what a newcomer's first answers come from: its own example code must never read as hallucinated
+    # (helper loads such as MiDaS 'transforms' are listed in extra["helpers"] of the model they serve).
+    verifier = Verifier(seed_docs)
+    failing = {d.id: verifier.verify(d.example_code).status for d in seed_docs if not verifier.verify(d.example_code).ok}
+    assert failing == {}
