@@ -74,7 +74,7 @@ def synthetic_docs_index(n: int, dim: int, rng: np.random.Generator):
     flat = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
     flat.add_with_ids(vectors, np.arange(n, dtype=np.int64))
     queries = [" ".join(vocab[np.minimum(rng.zipf(1.3, 6) - 1, 2000)]) for _ in range(300)]
-    return Bm25Retriever(engine), flat, queries
+    return Bm25Retriever(engine, engine), flat, queries
 
 
 def main() -> None:

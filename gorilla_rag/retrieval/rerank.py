@@ -78,7 +78,7 @@ class Reranker:
         from gorilla_rag.retrieval.bm25 import top_k
 
         group_ids, key_ids, domain_ids, hubs, key_positions = self._doc_layout()
-        bm25_all = self.index.bm25.scores(question)
+        bm25_all = self.index.bm25.scores(question, plain=True)
         if query is None:
             query = self.index.dense.query_vector(question)
         votes = self.memory.votes(query, self._allowed_keys(mask), exclude)

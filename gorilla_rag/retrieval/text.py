@@ -34,7 +34,7 @@ def tokenize(text: str) -> list[str]:
     return _stemmer().stemWords(words)
 
 
-def bm25_text(doc: ApiDoc) -> str:
+def bm25_text(doc: ApiDoc, with_task_words: bool = True) -> str:
     """The whole doc (what the user asks about may sit in any field) and the everyday words for its task.
 
     The task words go to BM25 only. On held-out APIBench questions they leave hybrid top-1 about where it was
@@ -50,7 +50,7 @@ def bm25_text(doc: ApiDoc) -> str:
             "arguments": doc.arguments,
             "example_code": doc.example_code,
             "dataset": doc.extra.get("dataset", ""),
-            "task": task_words(doc),
+            "task": task_words(doc) if with_task_words else "",
         },
         ensure_ascii=False,
     )

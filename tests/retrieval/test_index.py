@@ -77,6 +77,11 @@ def test_refuses_corrupt_parts(seed_index, tmp_path):
     (faiss_broken / "dense.faiss").write_bytes(b"garbage")
     with pytest.raises(IndexLoadError, match="corrupt"):
         Index.load(faiss_broken)
+    shutil.rmtree(faiss_broken)
+    no_plain_bm25 = copy_index(seed_index, tmp_path)
+    shutil.rmtree(no_plain_bm25 / "bm25" / "plain")
+    with pytest.raises(IndexLoadError, match="corrupt.*plain.*index build"):
+        Index.load(no_plain_bm25)
 
 
 def test_interrupted_build_keeps_the_old_index(seed_index, seed_docs, tmp_path, monkeypatch):

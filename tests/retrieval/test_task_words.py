@@ -42,3 +42,12 @@ def test_bm25_reads_the_task_words(seed_index):
     assert "names of people" in bm25_text(ner)
     hits = seed_index.search("Find the names of people and places in a text.", k=1, retriever="bm25")
     assert hits[0].doc.id == ner.id  # no field of the doc says 'names' or 'places': the task words do
+
+
+def test_the_re_scorer_reads_bm25_without_the_task_words(seed_index):
+    # Its features were fitted on BM25 over the docs alone (better on held-out APIBench questions), so the index
+    # keeps a plain engine beside the one that retrieves.
+    ner = next(i for i, d in enumerate(seed_index.docs) if d.api_name == "bert-base-NER")
+    question = "names of people and places"
+    assert seed_index.bm25.scores(question, plain=True)[ner] < seed_index.bm25.scores(question)[ner] / 10
+    assert "names of people" not in bm25_text(seed_index.docs[ner], with_task_words=False)
