@@ -88,8 +88,11 @@ class Pipeline:
 
     def _answer(self, question: str, k: int | None, filters, retriever: str | None) -> Answer:  # noqa: ANN001
         hits = self.index.search(question, k=k or self.k, retriever=retriever or self.retriever, filters=filters)
-        if not hits or self._too_far(question, filters):
-            reason = "no API in the corpus fits this request" if hits else (
+        similarity = self._similarity(question, filters) if hits else None
+        if not hits or (similarity is not None and similarity < self.min_similarity):
+            reason = (f"no API in the corpus fits this request (closest match {similarity:.3f}, below the abstention "
+                      f"threshold {self.min_similarity:.3f}; the candidates are listed as alternatives, and "
+                      f"--min-similarity / min_similarity lowers the threshold)") if hits else (
                 f"no API in the corpus satisfies: {filters.describe()}" if not filters.empty
                 else "no candidate API was retrieved")
             return Answer(question, "no_match", "", "", None, None, tuple(hits), explanation=reason)
@@ -129,11 +132,12 @@ class Pipeline:
 
         return bool(generated.raw) and states_no_api(generated.raw)
 
-    def _too_far(self, question: str, filters) -> bool:  # noqa: ANN001
-        """Nothing in the (allowed) corpus is close enough to the question: abstain."""
+    def _similarity(self, question: str, filters) -> float | None:  # noqa: ANN001
+        """How close the (allowed) corpus is to the question (None: abstention is off); below min_similarity the
+        pipeline abstains."""
         if self.min_similarity <= 0:
-            return False
-        return self.index.best_similarity(question, filters) < self.min_similarity
+            return None
+        return self.index.best_similarity(question, filters)
 
     def _repair(self, question: str, hits: list[Hit], failed: Verification, raw: str, only: str | None) -> Answer:
         """Replace a call that failed verification by the best retrieved candidate that passes it."""

@@ -93,6 +93,8 @@ def test_out_of_scope_requests_abstain(seed_index):
     for question in ("book a flight to Paris for next Tuesday", "what is the capital of Australia?"):
         answer = pipe.ask(question)
         assert answer.status == "no_match" and answer.call == "" and answer.api is None
+        closest = float(answer.explanation.split("closest match ")[1].split(",")[0])
+        assert closest < pipe.min_similarity and "--min-similarity" in answer.explanation  # says how to override
 
 
 @pytest.mark.parametrize("question, message", [("", "empty"), ("   \n", "empty"), ("x" * 1_000_000, "limit")])
