@@ -7,7 +7,7 @@ from pathlib import Path
 
 from gorilla_rag.errors import QuestionError
 from gorilla_rag.generation import DEFAULT_GENERATOR, Generator, load_generator
-from gorilla_rag.types import Answer, GeneratedCall, Hit, Verification
+from gorilla_rag.types import Answer, ApiDoc, GeneratedCall, Hit, Verification
 
 MAX_QUESTION_CHARS = 4000
 # Abstain when Index.best_similarity is below this: the closest doc's cosine (first value) or, when the index has
@@ -110,12 +110,28 @@ class Pipeline:
             verification = self._verify(generated, only)
         if verification.status == "verified":
             api = _prefer_retrieved(verification, hits)
-            return Answer(question, "verified", verification.call or generated.call, generated.code, api,
-                          verification, tuple(hits), generated.explanation, generated.raw)
+            code, explanation = self._checked_code(generated, verification.call or generated.call, api, only)
+            return Answer(question, "verified", verification.call or generated.call, code, api,
+                          verification, tuple(hits), explanation, generated.raw)
         if self.allow_unverified:
             return Answer(question, "unverified", generated.call, generated.code, None, verification,
                           tuple(hits), generated.explanation, generated.raw)
         return self._repair(question, hits, verification, generated.raw, only)
+
+    def _checked_code(self, generated: GeneratedCall, call: str, api: ApiDoc, only: str | None) -> tuple[str, str]:
+        """The answer's code and explanation: the generated code when every call in it verifies and it parses;
+        else (an example that loads an undocumented helper, lost its indentation, …) the verified call in a
+        minimal snippet, and the explanation says why. The verified call never ships inside unverified code."""
+        from gorilla_rag.generation.extractive import minimal_snippet
+
+        if not generated.code.strip() or generated.code.strip() == generated.call.strip():
+            return generated.code, generated.explanation
+        check = self.verifier.verify(generated.code, source=only)
+        if check.ok:
+            return generated.code, generated.explanation
+        problem = "it does not parse" if check.syntax_errors else f"{check.status}: {'; '.join(check.detail)}"
+        note = f"The example code did not verify ({problem}); a minimal snippet with the verified call is shown."
+        return minimal_snippet(api, call), f"{generated.explanation} {note}".strip()
 
     def _verify(self, generated: GeneratedCall, only: str | None) -> Verification:
         """The proposed call first (cheap, and what the user gets); the whole output if that names no corpus API."""

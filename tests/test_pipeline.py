@@ -5,6 +5,7 @@ import pytest
 from gorilla_rag.errors import QuestionError
 from gorilla_rag.pipeline import Pipeline
 from gorilla_rag.types import GeneratedCall
+from gorilla_rag.verify import Verifier
 
 pytestmark = pytest.mark.slow
 
@@ -143,3 +144,33 @@ def test_a_models_explicit_no_match_is_respected(seed_index):
     said_none = FixedGenerator("<<<api_call>>>: None\n<<<explanation>>>: nothing here books flights")
     answer = Pipeline(seed_index, generator=said_none, min_similarity=0).ask("classify images of cats")
     assert answer.status == "no_match" and "books flights" in answer.raw_output and answer.api is None
+
+
+class CallWithCode:
+    name = "call-with-code"
+
+    def __init__(self, call: str, code: str) -> None:
+        self.call, self.code = call, code
+
+    def generate(self, question, hits, feedback=None):
+        return GeneratedCall(raw=self.code, call=self.call, code=self.code, explanation="from the docs")
+
+
+@pytest.mark.parametrize("code, problem", [
+    ("import torch\nmodel = torch.hub.load('pytorch/vision', 'resnet50', pretrained=True)\n"
+     "utils = torch.hub.load('pytorch/vision', 'resnet50_helpers')", "hallucinated"),
+    ("import torch\nif True:\nmodel = torch.hub.load('pytorch/vision', 'resnet50', pretrained=True)", "does not parse"),
+])
+def test_a_verified_call_never_ships_inside_unverified_code(seed_index, code, problem):
+    call = "torch.hub.load('pytorch/vision', 'resnet50', pretrained=True)"
+    answer = Pipeline(seed_index, generator=CallWithCode(call, code)).ask("classify images", source="torchhub")
+    assert answer.status == "verified" and answer.call == call
+    assert answer.code == f"import torch\nmodel = {call}" and problem in answer.explanation
+    assert Verifier(seed_index.docs).verify(answer.code).ok
+
+
+def test_verified_code_is_kept_as_generated(seed_index):
+    call = "torch.hub.load('pytorch/vision', 'resnet50', pretrained=True)"
+    code = f"import torch\nmodel = {call}\nmodel.eval()"
+    answer = Pipeline(seed_index, generator=CallWithCode(call, code)).ask("classify images", source="torchhub")
+    assert answer.code == code and answer.explanation.endswith("from the docs")  # after the constraints note

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from gorilla_rag.corpus.fields import as_text
+from gorilla_rag.corpus.fields import as_text, clean_call
 from gorilla_rag.corpus.metrics import normalize_metrics
 from gorilla_rag.corpus.requirements import normalize_requirements, requirement_name
 from gorilla_rag.types import ApiDoc
@@ -87,7 +87,7 @@ def normalize_apibench(record: dict[str, Any], source: str, doc_id_: str | None 
         source=source,
         domain=as_text(record.get("domain")),
         api_name=api_name,
-        api_call=api_call,
+        api_call=clean_call(api_call),
         description=as_text(record.get("description")),
         framework=as_text(record.get("framework")),
         functionality=as_text(record.get("functionality")),

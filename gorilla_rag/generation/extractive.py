@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+
 from gorilla_rag.corpus.requirements import requirement_name
 from gorilla_rag.types import ApiDoc, GeneratedCall, Hit
 
@@ -36,15 +38,32 @@ def huggingface_import(symbol: str, requirements: tuple[str, ...]) -> str:
     return f"from transformers import {symbol}"
 
 
+def _parses(code: str) -> bool:
+    try:
+        ast.parse(code)
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
 def example_code(doc: ApiDoc) -> str:
-    """The doc's example when it actually uses the call, else a minimal snippet around the call."""
+    """The doc's example when it uses the call and is valid Python, else a minimal snippet around the call
+    (a quarter of APIBench's examples do not parse: lost indentation, unquoted strings, prose in the code)."""
     loader = doc.api_call.split("(", 1)[0].strip()
-    if doc.example_code and loader and loader in doc.example_code:
+    if doc.example_code and loader and loader in doc.example_code and _parses(doc.example_code):
         return doc.example_code
+    return minimal_snippet(doc)
+
+
+def minimal_snippet(doc: ApiDoc, call: str | None = None) -> str:
+    """The import the call (the doc's own unless given) needs and the call itself, assigned (`model = ...`
+    unless the call assigns)."""
+    call = call or doc.api_call
+    loader = call.split("(", 1)[0].strip()
     header = _IMPORTS.get(doc.source)
     if header is None and doc.source == "huggingface":
         header = huggingface_import(loader.split("=")[-1].strip().split(".", 1)[0], doc.requirements)
-    call = doc.api_call if "=" in doc.api_call.split("(", 1)[0] else f"model = {doc.api_call}"
+    call = call if "=" in loader else f"model = {call}"
     return "\n".join(line for line in (header, call) if line)
 
 

@@ -127,3 +127,15 @@ def test_apibench_record_normalised_once():
     assert doc.requirements == ("tensorflow", "tensorflow_hub") and doc.extra["dataset"] == "STS"
     with pytest.raises(ValueError, match="no api_call"):
         normalize_apibench({**record, "api_call": None}, "tfhub")
+
+
+@pytest.mark.parametrize(("raw", "clean"), [
+    ("pipeline(sentiment-analysis, model='cardiffnlp/x')", "pipeline('sentiment-analysis', model='cardiffnlp/x')"),
+    ("nlp = pipeline(text-classification)", "nlp = pipeline('text-classification')"),
+    ("CLIPModel.from_pretrained('openai/clip-vit-large-patch14').", "CLIPModel.from_pretrained('openai/clip-vit-large-patch14')"),
+    ("pipeline('ner', model='dslim/bert-base-NER')", "pipeline('ner', model='dslim/bert-base-NER')"),
+    ("pipeline(task, model=name)", "pipeline(task, model=name)"),  # a variable, not a task left unquoted
+])
+def test_apibench_calls_lose_their_slips(raw, clean):
+    record = {"api_call": raw, "api_name": "x", "domain": "d"}
+    assert normalize_apibench(record, "huggingface").api_call == clean
