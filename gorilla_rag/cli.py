@@ -132,7 +132,7 @@ def _lines(data: dict, prefix: str = "") -> list[str]:
 
 def cmd_index_info(args: argparse.Namespace) -> int:
     """Show what an index holds and how it was built."""
-    from gorilla_rag.indexing import resolve_index_folder
+    from gorilla_rag.indexing import resolve_index_folder, stale_reranker
     from gorilla_rag.retrieval.index import RERANKER_FILE, read_index_manifest
 
     folder = resolve_index_folder(args.home, args.name)
@@ -153,6 +153,9 @@ def cmd_index_info(args: argparse.Namespace) -> int:
     try:  # the manifest can be fine while a part is missing or corrupt
         Index.load(folder)
         manifest["check"] = "ok: every part loads and matches the manifest"
+        stale = stale_reranker(folder)
+        if stale:
+            manifest["check"] += f"; warning: {stale}"
     except IndexLoadError as exc:
         manifest["check"] = f"BROKEN: {exc}"
     _emit(manifest, args.json, "\n".join(_lines(manifest)))

@@ -86,3 +86,25 @@ def open_index_docs(home: str | Path | None = None, index: str | Path | None = N
     if index is None and not folder.exists():
         return open_index(home, index).docs
     return read_index_docs(folder)
+
+
+def stale_reranker(folder: Path) -> str | None:
+    """A warning when the index folder's trained re-scorer was fitted on another corpus than the index holds
+    (after a refresh changed the docs its memory and weights know): it still loads, but answers may be poor."""
+    import json
+
+    from gorilla_rag.retrieval.index import RERANKER_FILE, read_index_manifest
+
+    path = folder / RERANKER_FILE
+    if not path.is_file():
+        return None
+    try:
+        trained_on = json.loads(path.read_text(encoding="utf-8")).get("corpus_fingerprint")
+    except (OSError, ValueError):
+        return None  # an unreadable re-scorer is Index.load's to report
+    current = read_index_manifest(folder).get("fingerprint")
+    if not trained_on or trained_on == current:
+        return None
+    return (f"the re-scorer in {folder} was trained on another corpus (fingerprint {trained_on}; the index now holds "
+            f"{current}): its memory and weights may not fit the new docs; retrain it with `gorilla-rag train "
+            f"reranker` (add --hold-out to measure it)")

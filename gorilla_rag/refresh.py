@@ -165,7 +165,7 @@ def _large_removals(diffs: list[SourceDiff], from_seed: bool) -> list[str]:
 def _write_generation(generation: Path, where: settings.Paths, base: Path, results: list[ScrapeResult],
                       report: RefreshReport, stage: Callable[[str], None], show_progress: bool) -> Any:
     """Fill a generation folder: the corpus (other sources carried over from `base`) and its index, incrementally."""
-    from gorilla_rag.indexing import build_index
+    from gorilla_rag.indexing import build_index, stale_reranker
     from gorilla_rag.retrieval import Index
     from gorilla_rag.retrieval.incremental import UpdateStats, update_index
 
@@ -195,6 +195,9 @@ def _write_generation(generation: Path, where: settings.Paths, base: Path, resul
                                        indent=2) + "\n", encoding="utf-8")
         stats = UpdateStats(len(docs), len(docs), 0, 0, 0, full=True)
     report.seconds["index"] = time.perf_counter() - started
+    stale = stale_reranker(generation / "index")
+    if stale:
+        report.warnings.append(f"index: {stale}")
     stage("index-staged")
     return stats
 

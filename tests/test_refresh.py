@@ -85,6 +85,7 @@ def test_stable_order_keeps_surviving_positions_except_the_moved_tail(old_ids, n
 
 @pytest.mark.slow
 def test_update_index_embeds_only_changed_text_and_matches_a_full_build(tmp_path, seed_docs):
+    from gorilla_rag.indexing import stale_reranker
     from gorilla_rag.retrieval import Index
     from gorilla_rag.retrieval.embedder import Embedder
     from gorilla_rag.retrieval.incremental import update_index
@@ -93,7 +94,8 @@ def test_update_index_embeds_only_changed_text_and_matches_a_full_build(tmp_path
     old_docs = seed_docs[:30]
     previous = Index.build(old_docs, tmp_path / "old", Embedder())
     ones = np.ones(len(FEATURES))
-    Reranker(previous, ones, 0.0, 0 * ones, ones).save(previous.folder / RERANKER_FILE)  # a shipped re-scorer
+    Reranker(previous, ones, 0.0, 0 * ones, ones).save(previous.folder / RERANKER_FILE,  # a shipped re-scorer
+                                                       {"corpus_fingerprint": previous.manifest["fingerprint"]})
     changed = [ApiDoc.from_dict({**d.to_dict(), "description": d.description + " Now faster.", "content_hash": ""})
                for d in old_docs[5:7]]
     metadata_only = ApiDoc.from_dict({**old_docs[8].to_dict(), "extra": {"sha": "new"}, "content_hash": ""})
@@ -103,6 +105,8 @@ def test_update_index_embeds_only_changed_text_and_matches_a_full_build(tmp_path
     updated = Index.load(tmp_path / "new")
     assert updated.manifest["update"]["embedded"] == 4 and updated.manifest["fingerprint"] == fingerprint(new_docs)
     assert updated.reranker is not None and updated.search("translate English to French", k=3, retriever="rerank")
+    # it still serves, but index info and the refresh report say it was fitted on other docs
+    assert stale_reranker(previous.folder) is None and "train reranker" in stale_reranker(updated.folder)
     for position, d in enumerate(updated.docs[:25]):  # survivors keep their FAISS id (= position)
         if d.id in {x.id for x in old_docs[:25]}:
             assert previous.docs[position].id == d.id
