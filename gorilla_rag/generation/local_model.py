@@ -73,6 +73,31 @@ def model_location(spec: str) -> tuple[str, str]:
     return "hub", spec
 
 
+def check_hub_reachable(repo_id: str) -> None:
+    """A hub model that is not in the local Hugging Face cache needs the Hub: when its host does not resolve
+    (offline), fail at once instead of letting the download retry for most of a minute."""
+    import os
+    import socket
+    import urllib.parse
+
+    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes"):
+        return  # transformers reads the cache only and names what is missing
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        if isinstance(try_to_load_from_cache(repo_id, "config.json"), str):
+            return
+    except Exception:  # noqa: BLE001 - an unusual cache layout: let transformers decide
+        return
+    host = urllib.parse.urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co").hostname or ""
+    try:
+        socket.getaddrinfo(host, 443)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise GeneratorError(f"{repo_id} is not a local folder nor in the Hugging Face cache, and the Hub host "
+                             f"{host!r} does not resolve ({exc}): this machine appears to be offline. Give a local "
+                             f"model folder, or download the model where there is a network") from exc
+
+
 def adapter_base(adapter: str | Path) -> str:
     """The base model a PEFT adapter folder was trained on (a path is resolved against the folder)."""
     config = json.loads((Path(adapter) / "adapter_config.json").read_text(encoding="utf-8"))
@@ -96,6 +121,8 @@ def load_model(spec: str, device: str | None = None, dtype: str | None = None,
     base = adapter_base(location) if kind == "adapter" else location
     if kind == "adapter" and Path(base).is_absolute() and not Path(base).is_dir():
         raise GeneratorError(f"adapter {location} was trained on {base}, which is not there any more")
+    if not Path(base).is_dir():
+        check_hub_reachable(base)
     device = resolve_device(device)
     torch_dtype = resolve_dtype(dtype, device)
     # transformers 4.56 renamed torch_dtype to dtype (the old name warns from then on)

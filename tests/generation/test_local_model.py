@@ -77,6 +77,20 @@ def test_bad_model_specs_are_one_line_errors(tmp_path, monkeypatch):
         load_generator(f"local:{adapter}").generate("q", [])
 
 
+def test_an_uncached_hub_model_fails_at_once_when_the_hub_does_not_resolve(monkeypatch, tmp_path):
+    import time
+
+    from gorilla_rag.generation.local_model import load_model
+
+    monkeypatch.setenv("HF_ENDPOINT", "http://nonexistent.invalid")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))  # nothing cached
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    started = time.perf_counter()
+    with pytest.raises(GeneratorError, match="'nonexistent.invalid' does not resolve.*offline"):
+        load_model("acme/never-downloaded-7b")
+    assert time.perf_counter() - started < 5  # transformers' own retries took ~50 s offline
+
+
 def test_quantization_needs_cuda_and_bitsandbytes(untrained):
     import torch
 
