@@ -60,7 +60,7 @@ class Pipeline:
         """Answer one question: a verified call, a repaired one, or an honest no_match; `answer.constraints` says
         which filters were applied (given, or stated in the question: "under 10M parameters")."""
         from gorilla_rag.retrieval import Filters
-        from gorilla_rag.retrieval.constraints import merge, parse_constraints
+        from gorilla_rag.retrieval.constraints import merge, overridden, parse_constraints
         from gorilla_rag.retrieval.languages import foreign_language
 
         question = check_question(question)
@@ -72,8 +72,13 @@ class Pipeline:
         given = filters or Filters.make(source)
         if filters is not None and source:  # both given: the source narrows the filters
             given = replace(filters, sources=Filters.make(source).sources)
-        filters = merge(given, parse_constraints(question)) if self.constraints_from_question else given
+        stated = parse_constraints(question) if self.constraints_from_question else Filters()
+        filters = merge(given, stated)
         answer = self._answer(question, k, filters, retriever)
+        dropped = overridden(given, stated)
+        if dropped:
+            answer = replace(answer, explanation=f"The question states ({dropped}), but the given filters override "
+                             f"it. {answer.explanation}")
         language = foreign_language(question)
         if language:
             answer = replace(answer, explanation=f"The question looks {language}: the API docs and the question encoder "

@@ -158,6 +158,18 @@ def without_constraints(question: str) -> str:
     return question
 
 
+def overridden(explicit: Filters, stated: Filters) -> str:
+    """What the question states that the explicit filters contradict and `merge` drops, in words ('' if nothing):
+    "an image classifier from TF Hub" asked with source torchhub."""
+    def contradicted(mine: float | None, theirs: float | None) -> float | None:
+        return theirs if None not in (mine, theirs) and mine != theirs else None
+
+    dropped = Filters(sources=stated.sources if explicit.sources and set(stated.sources) - set(explicit.sources) else (),
+                      max_params=contradicted(explicit.max_params, stated.max_params),
+                      min_top1=contradicted(explicit.min_top1, stated.min_top1))
+    return "" if dropped.empty else dropped.describe()
+
+
 def merge(explicit: Filters, stated: Filters) -> Filters:
     """Explicit filters win; what the question states fills the rest."""
     return replace(

@@ -86,3 +86,18 @@ def test_pipeline_reads_a_fraction_bound_as_the_percentage(seed_index):
     assert all(hit.doc.metrics["top1"] >= 75 for hit in fraction.hits)  # 0.75% would let resnet18 (69.8) in
     assert (fraction.call, fraction.constraints) == (percent.call, percent.constraints)
     assert "top-1 accuracy at least 75%" in fraction.constraints
+
+
+def test_what_the_given_filters_override_is_said(seed_index):
+    from gorilla_rag.pipeline import Pipeline
+    from gorilla_rag.retrieval.constraints import overridden
+
+    assert overridden(Filters.make("torchhub"), parse_constraints("an image classifier from TensorFlow Hub")) \
+        == "from tfhub"
+    assert overridden(Filters.make("tfhub"), parse_constraints("an image classifier from TensorFlow Hub")) == ""
+    assert overridden(Filters.make(max_params=5e6), parse_constraints("a classifier under 10M parameters")) \
+        == "at most 10,000,000 parameters"
+    assert overridden(Filters(), parse_constraints("a classifier under 10M parameters")) == ""  # merged, not dropped
+    answer = Pipeline(seed_index).ask("an image classifier from TensorFlow Hub", source="torchhub")
+    assert answer.api.source == "torchhub"  # the given source wins, and the answer says what it overrode
+    assert "The question states (from tfhub), but the given filters override it." in answer.explanation
