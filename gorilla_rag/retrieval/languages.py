@@ -32,7 +32,7 @@ _PAIR = re.compile(rf"\b(?:from\s+)?({_NAME})(?:\s+(?:text|texts|sentences?|docu
 _INTO = re.compile(rf"\b(?:translat\w*|convert\w*)\b[^.?!]{{0,60}}?\b(?:to|into)\s+({_NAME})\b", re.I)
 _ANY = re.compile(rf"\b({_NAME})\b", re.I)
 _DOC_PAIRS = (re.compile(r"translation_([a-z]{2,3})_to_([a-z]{2,3})\b"),
-              re.compile(r"\b(?:opus-mt|wmt\d*|mt)[-.]([a-z]{2,3})-([a-z]{2,3})\b", re.I),  # opus-mt-en-fr, wmt19.de-en
+              re.compile(r"\b(?:opus-mt(?:-tc-big)?|wmt\d*|mt)[-.]([a-z]{2,3})-([a-z]{2,3})\b", re.I),  # opus-mt-en-fr, wmt19.de-en
               re.compile(r"\b([a-z]{2})[-_]to[-_]([a-z]{2})\b", re.I),
               re.compile(r"\b([a-z]{2})2([a-z]{2})\b"))
 
@@ -63,11 +63,32 @@ def doc_direction(doc: ApiDoc) -> tuple[str, str] | None:
     return None
 
 
+# OPUS-MT group codes: a model for a language family on one side ("opus-mt-ROMANCE-en"); None: any language
+_GROUPS: dict[str, frozenset[str] | None] = {"romance": frozenset({"fr", "es", "it", "pt", "ro", "ca", "gl", "oc"}),
+                                             "mul": None}
+_DOC_GROUP_PAIR = re.compile(r"\bopus-mt(?:-tc-big)?-([a-z]{2,3}|romance|mul)-([a-z]{2,3}|romance|mul)\b", re.I)
+
+
+def _group_fit(wanted: tuple[str | None, str | None], doc: ApiDoc) -> int | None:
+    """For a model with a language group on a side: 1 when every asked side is within it, 2 when one is not;
+    None for a model without a group."""
+    match = _DOC_GROUP_PAIR.search(f"{doc.api_call} {doc.api_name}")
+    if match is None or not {match.group(1).lower(), match.group(2).lower()} & set(_GROUPS):
+        return None
+    for side, asked in zip((match.group(1).lower(), match.group(2).lower()), wanted):
+        members = _GROUPS[side] if side in _GROUPS else frozenset({side})
+        if asked is not None and members is not None and asked not in members:
+            return 2
+    return 1
+
+
 def _fit(wanted: tuple[str | None, str | None], doc: ApiDoc) -> int:
-    """0: the model is fixed to exactly the asked direction; 1: it has no fixed direction; 2: it contradicts."""
+    """0: the model is fixed to exactly the asked direction; 1: it has no fixed direction (or a language group
+    that holds the asked ones); 2: it contradicts."""
     fixed = doc_direction(doc)
     if fixed is None:
-        return 1
+        group = _group_fit(wanted, doc)
+        return 1 if group is None else group
     source, target = wanted
     return 2 if (source is not None and fixed[0] != source) or (target is not None and fixed[1] != target) else 0
 

@@ -33,6 +33,7 @@ def test_question_direction(question, direction):
     ("FSMTForConditionalGeneration.from_pretrained('facebook/wmt19-en-de')", "", ("en", "de")),
     ("pipeline('translation_en_to_ROMANCE', model='Helsinki-NLP/opus-mt-en-ROMANCE')", "", None),
     ("T5ForConditionalGeneration.from_pretrained('t5-small')", "t5-small", None),
+    ("MarianMTModel.from_pretrained('pytorch-models/opus-mt-tc-big-en-pt')", "", ("en", "pt")),
     ("torch.hub.load('pytorch/fairseq', 'transformer.wmt19.de-en.single_model')", "", ("de", "en")),
 ])
 def test_doc_direction(call, name, direction):
@@ -46,6 +47,18 @@ def test_exact_direction_first_multilingual_next_contradicting_last():
     hits = [Hit(fr_en, 3.0), Hit(t5, 2.0), Hit(en_fr, 1.0)]
     assert [h.doc for h in prefer_direction("translate English to French", hits)] == [en_fr, t5, fr_en]
     assert prefer_direction("summarise this French article", hits) == hits  # no direction asked: untouched
+
+
+def test_a_language_group_holds_its_members_only():
+    # OPUS-MT family models: 'ROMANCE-en' translates French (among others) into English, never into French
+    romance_en = model("MarianMTModel.from_pretrained('Helsinki-NLP/opus-mt-ROMANCE-en')")
+    en_romance = model("MarianMTModel.from_pretrained('Helsinki-NLP/opus-mt-en-ROMANCE')")
+    en_fr = model("MarianMTModel.from_pretrained('Helsinki-NLP/opus-mt-en-fr')")
+    hits = [Hit(romance_en, 3.0), Hit(en_romance, 2.0), Hit(en_fr, 1.0)]
+    assert [h.doc for h in prefer_direction("translate English to French", hits)] == [en_fr, en_romance, romance_en]
+    assert [h.doc for h in prefer_direction("translate French to English", hits)][0] == romance_en
+    # German is not a Romance language: every one of them contradicts, so the ranking stays as it was
+    assert [h.doc for h in prefer_direction("translate German to English", hits)] == [romance_en, en_romance, en_fr]
 
 
 @pytest.mark.parametrize("question, language", [
