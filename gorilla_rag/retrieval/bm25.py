@@ -17,7 +17,8 @@ class Bm25Retriever:
 
     Two engines: the one that retrieves reads each doc with its task words (retrieval/task_words.py); the plain
     one, over the docs alone, gives the learned re-scorer its BM25 features: fitted on those, it ranks held-out
-    APIBench questions better (micro strict@1 32.7 vs 31.7 with task-word features), while for BM25 and hybrid
+    APIBench questions better (micro strict@1 32.7 vs 31.7 with task-word features, in a one-off comparison that
+    refitted the re-scorer both ways on the train split; not a bench script), while for BM25 and hybrid
     retrieval the task words help plainly worded questions (docs/benchmarks.md, "Task words").
     """
 
