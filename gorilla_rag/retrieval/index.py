@@ -17,6 +17,7 @@ from gorilla_rag.retrieval.embedder import Embedder
 from gorilla_rag.retrieval.hybrid import HybridRetriever
 from gorilla_rag.retrieval.languages import prefer_direction
 from gorilla_rag.retrieval.rerank import RERANKER_FILE
+from gorilla_rag.retrieval.task_direction import prefer_asked_task
 from gorilla_rag.types import ApiDoc, Hit
 
 KIND = "gorilla-rag-index"
@@ -208,6 +209,7 @@ class Index:
             hits = [Hit(self.docs[p], score, {engine.name: rank})
                     for rank, (p, score) in enumerate(engine.search(question, depth, mask), start=1)]
         hits = prefer_direction(question, hits)  # "English to French" never answered by a fr→en model
+        hits = prefer_asked_task(question, hits)  # "caption my photos" never answered first by a text-to-image model
         return self.distinct_apis(hits, k) if distinct else hits
 
     def distinct_apis(self, hits: list[Hit], k: int) -> list[Hit]:

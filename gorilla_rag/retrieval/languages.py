@@ -93,33 +93,10 @@ def _fit(wanted: tuple[str | None, str | None], doc: ApiDoc) -> int:
     return 2 if (source is not None and fixed[0] != source) or (target is not None and fixed[1] != target) else 0
 
 
-_ASKS_TRANSCRIPTION = re.compile(r"\b(?:speech|audio|voice|spoken)[\w\s-]{0,20}?\b(?:to|into)[-\s]+text\b|"
-                                 r"\btranscri\w*|\bspeech[-\s]recogni\w*|\bdictation\b", re.I)
-_ASKS_SYNTHESIS = re.compile(r"\btext[-\s]+(?:to|into)[-\s]+(?:speech|audio|voice)\b|\bread\w*\s+(?:\w+\s+){0,3}(?:aloud|out loud)\b|"
-                             r"\b(?:synthesi[sz]\w*|generat\w*)\s+(?:\w+\s+){0,2}(?:speech|voice)\b|\btts\b", re.I)
-_TRANSCRIBES = re.compile(r"speech recognition|speech-to-text|automatic-speech-recognition|\basr\b", re.I)
-_SYNTHESISES = re.compile(r"text-to-speech|\btts\b", re.I)
-
-
-def speech_direction(question: str) -> str | None:
-    """'transcribe' (speech → text) or 'synthesise' (text → speech) when the question asks for exactly one."""
-    transcribe, synthesise = bool(_ASKS_TRANSCRIPTION.search(question)), bool(_ASKS_SYNTHESIS.search(question))
-    return "transcribe" if transcribe and not synthesise else "synthesise" if synthesise and not transcribe else None
-
-
-def _speech_kind(doc: ApiDoc) -> str | None:
-    text = f"{doc.domain} {doc.functionality} {doc.api_call}"
-    transcribes, synthesises = bool(_TRANSCRIBES.search(text)), bool(_SYNTHESISES.search(text))
-    return "transcribe" if transcribes and not synthesises else "synthesise" if synthesises and not transcribes else None
-
-
 def prefer_direction(question: str, hits: list[Hit]) -> list[Hit]:
     """When the question names a translation direction: models fixed to exactly that direction first, then models
-    without one, then those fixed to another (each group in its ranked order); when it asks to transcribe speech
-    (or to synthesise it), models doing the opposite move last. Other questions: unchanged."""
-    speech = speech_direction(question)
-    if speech is not None:  # "speech to text" never answered by a text-to-speech model, nor the reverse
-        hits = sorted(hits, key=lambda hit: _speech_kind(hit.doc) not in (None, speech))  # stable: keeps ranks
+    without one, then those fixed to another (each group in its ranked order). Other questions: unchanged.
+    (Opposite tasks such as speech to text vs text to speech: retrieval/task_direction.py.)"""
     wanted = question_direction(question)
     if wanted == (None, None):
         return hits

@@ -5,7 +5,6 @@ from gorilla_rag.retrieval.languages import (
     foreign_language,
     prefer_direction,
     question_direction,
-    speech_direction,
 )
 from gorilla_rag.types import ApiDoc, Hit
 
@@ -70,24 +69,3 @@ def test_a_language_group_holds_its_members_only():
 ])
 def test_foreign_language(question, language):
     assert foreign_language(question) == language
-
-
-@pytest.mark.parametrize("question, wanted", [
-    ("speech to text", "transcribe"), ("convert my voice recordings into text", "transcribe"),
-    ("read this article aloud", "synthesise"), ("read the paragraph out loud", "synthesise"),
-    ("text to speech in French", "synthesise"),
-    ("classify audio clips", None), ("turn text into speech and speech into text", None),
-])
-def test_speech_direction(question, wanted):
-    assert speech_direction(question) == wanted
-
-
-def test_speech_questions_never_get_the_opposite_model_first():
-    tts = ApiDoc(id="huggingface:suno/bark", source="huggingface", domain="Audio Text-to-Speech", api_name="bark",
-                 api_call="pipeline('text-to-speech', model='suno/bark')")
-    asr = ApiDoc(id="huggingface:openai/whisper", source="huggingface", domain="Audio Automatic Speech Recognition",
-                 api_name="whisper", api_call="pipeline('automatic-speech-recognition', model='openai/whisper')")
-    other = model("T5ForConditionalGeneration.from_pretrained('t5-small')", "t5-small")
-    hits = [Hit(tts, 3.0), Hit(other, 2.0), Hit(asr, 1.0)]
-    assert [h.doc for h in prefer_direction("transcribe audio to text", hits)] == [other, asr, tts]
-    assert [h.doc for h in prefer_direction("read my text aloud", hits)] == [tts, other, asr]

@@ -1,0 +1,89 @@
+"""Opposite tasks that share their words: "transcribe this recording" and "read this text aloud" both talk about
+speech and text; "caption my photos" and "draw a picture from my description" both about images and text;
+"answer questions about a photo" and "answer questions about an invoice" both about questions on an image.
+Embeddings and BM25 score such opposites alike, so a question that clearly asks for one side must not be
+answered first by a model of the other: those move to the end of the list (stable, ranks otherwise kept). A
+question that asks for both sides, or neither, is left as ranked.
+
+Each rule reads the asked side from the question and a model's side from its domain / functionality / call.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gorilla_rag.types import ApiDoc, Hit
+
+_IMAGE = r"(?:images?|photos?|pictures?|photographs?|screenshots?|paintings?|drawings?|illustrations?|artworks?|art)"
+_TEXTUAL = r"(?:text|texts|descriptions?|prompts?|captions?|words|sentences?|stor(?:y|ies)|phrases?|written)"
+
+
+@dataclass(frozen=True)
+class OppositeTasks:
+    """Two opposite tasks: what a question says to ask for each, and what a model of each says about itself.
+    `first_wins`: a question matching both sides asks for the first (a document question may well mention an
+    image of the page); otherwise it asks for neither."""
+
+    names: tuple[str, str]
+    asks: tuple[re.Pattern[str], re.Pattern[str]]
+    does: tuple[re.Pattern[str], re.Pattern[str]]
+    first_wins: bool = False
+
+    def asked(self, question: str) -> str | None:
+        first, second = (bool(pattern.search(question)) for pattern in self.asks)
+        if first and (self.first_wins or not second):
+            return self.names[0]
+        return self.names[1] if second and not first else None
+
+    def kind(self, doc: ApiDoc) -> str | None:
+        text = f"{doc.domain} {doc.functionality} {doc.api_call}"
+        first, second = (bool(pattern.search(text)) for pattern in self.does)
+        return self.names[0] if first and not second else self.names[1] if second and not first else None
+
+
+RULES = (
+    OppositeTasks(
+        ("transcribe", "synthesise"),
+        (re.compile(r"\b(?:speech|audio|voice|spoken)[\w\s-]{0,20}?\b(?:to|into)[-\s]+text\b|"
+                    r"\btranscri\w*|\bspeech[-\s]recogni\w*|\bdictation\b", re.I),
+         re.compile(r"\btext[-\s]+(?:to|into)[-\s]+(?:speech|audio|voice)\b|"
+                    r"\bread\w*\s+(?:\w+\s+){0,3}(?:aloud|out loud)\b|"
+                    r"\b(?:synthesi[sz]\w*|generat\w*)\s+(?:\w+\s+){0,2}(?:speech|voice)\b|\btts\b", re.I)),
+        (re.compile(r"speech recognition|speech-to-text|automatic-speech-recognition|\basr\b", re.I),
+         re.compile(r"text-to-speech|\btts\b", re.I))),
+    OppositeTasks(
+        ("image to text", "text to image"),
+        (re.compile(rf"\bcaption(?:s|ing)?\b(?!\s+(?:in|into|to)\b)|\bimage[-\s]+(?:to|into)[-\s]+text\b|\balt[-\s]?text\b|"
+                    rf"\b(?:describ\w*|descriptions?\s+of|text\s+(?:from|in|on)|read\w*)\s+(?:\w+\s+){{0,4}}"
+                    rf"(?:{_IMAGE}|signs?|scenes?)\b|"
+                    rf"\b{_IMAGE}\s+(?:\w+\s+){{0,3}}(?:in|into|to)\s+(?:\w+\s+){{0,2}}(?:text|words|captions?)\b",
+                    re.I),
+         re.compile(rf"\btext[-\s]+(?:to|into)[-\s]+(?:images?|art|pictures?)\b|"
+                    rf"\b(?:generat|creat|draw|produc|render|paint|design|mak|illustrat|visuali[sz]|imagin)\w*\s+"
+                    rf"(?:[\w-]+\s+){{0,4}}{_IMAGE}\b[^.?!]{{0,60}}?\b(?:from|based\s+on|out\s+of|using|given|"
+                    rf"matching|according\s+to|described\s+(?:in|by))\s+(?:\w+\s+){{0,3}}{_TEXTUAL}\b", re.I)),
+        (re.compile(r"image-to-text|image captioning", re.I), re.compile(r"text-to-image", re.I))),
+    OppositeTasks(
+        ("document question", "visual question"),
+        (re.compile(r"\b(?:documents?|invoices?|receipts?|pdfs?|scanned|scans?|contracts?|forms|paperwork|"
+                    r"statements?|bills?|resumes?|letters?)\b", re.I),
+         re.compile(rf"\b(?:{_IMAGE}|scenes?|camera|gallery|visual)\b", re.I)),
+        (re.compile(r"document question|documentquestion|document-question|layoutlm|docvqa", re.I),
+         re.compile(r"visual question|visual-question|\bvqa\b", re.I)),
+        first_wins=True),
+)
+
+
+def asked_tasks(question: str) -> list[tuple[OppositeTasks, str]]:
+    """The rules a question takes a side in, with the side."""
+    return [(rule, side) for rule in RULES if (side := rule.asked(question)) is not None]
+
+
+def prefer_asked_task(question: str, hits: list[Hit]) -> list[Hit]:
+    """Models doing the opposite of what the question clearly asks for move last; everything else keeps its rank."""
+    for rule, side in asked_tasks(question):
+        hits = sorted(hits, key=lambda hit: rule.kind(hit.doc) not in (None, side))  # stable: keeps ranks
+    return hits

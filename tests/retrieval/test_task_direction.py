@@ -1,0 +1,72 @@
+import pytest
+
+from gorilla_rag.retrieval.task_direction import asked_tasks, prefer_asked_task
+from gorilla_rag.types import ApiDoc, Hit
+
+
+def hf(name: str, domain: str, task: str = "") -> ApiDoc:
+    return ApiDoc(id=f"huggingface:{name}", source="huggingface", domain=domain, api_name=name,
+                  api_call=f"pipeline('{task}', model='{name}')" if task else f"AutoModel.from_pretrained('{name}')")
+
+
+def sides(question: str) -> set[str]:
+    return {side for _, side in asked_tasks(question)}
+
+
+@pytest.mark.parametrize("question, side", [
+    ("speech to text", "transcribe"), ("convert my voice recordings into text", "transcribe"),
+    ("read this article aloud", "synthesise"), ("read the paragraph out loud", "synthesise"),
+    ("text to speech in French", "synthesise"),
+    ("write captions for my photos", "image to text"), ("describe what is in this picture", "image to text"),
+    ("turn my product photos into text descriptions", "image to text"),
+    ("read the street signs in a photo", "image to text"), ("alt text for the images on my site", "image to text"),
+    ("generate an image from a text prompt", "text to image"),
+    ("create product mock-up pictures based on written descriptions", "text to image"),
+    ("draw a picture of a cat from my description", "text to image"), ("a text-to-image model", "text to image"),
+    ("answer questions about this scanned invoice", "document question"),
+    ("answer questions about the photo of a scanned document", "document question"),  # the document side wins
+    ("answer questions about a photo of my kitchen", "visual question"),
+])
+def test_the_side_a_question_asks_for(question, side):
+    assert side in sides(question)
+
+
+@pytest.mark.parametrize("question, neither", [
+    ("classify audio clips", {"transcribe", "synthesise"}),
+    ("turn text into speech and speech into text", {"transcribe", "synthesise"}),
+    ("summarise this article", {"image to text", "text to image", "document question", "visual question"}),
+    ("generate images of faces", {"image to text", "text to image"}),  # no text to draw from: unconditional
+    ("caption in French for my video", {"image to text"}),
+])
+def test_questions_that_take_no_side(question, neither):
+    assert not sides(question) & neither
+
+
+def test_a_model_doing_the_opposite_moves_last_and_the_rest_keep_their_ranks():
+    tts = hf("suno/bark", "Audio Text-to-Speech", "text-to-speech")
+    asr = hf("openai/whisper", "Audio Automatic Speech Recognition", "automatic-speech-recognition")
+    other = hf("t5-small", "Natural Language Processing Text2Text Generation")
+    hits = [Hit(tts, 3.0), Hit(other, 2.0), Hit(asr, 1.0)]
+    assert [h.doc for h in prefer_asked_task("transcribe audio to text", hits)] == [other, asr, tts]
+    assert [h.doc for h in prefer_asked_task("read my text aloud", hits)] == [tts, other, asr]
+    assert prefer_asked_task("summarise my notes", hits) == hits
+
+    diffusion = hf("runwayml/stable-diffusion-v1-5", "Multimodal Text-to-Image")
+    captioner = hf("nlpconnect/vit-gpt2-image-captioning", "Multimodal Image-to-Text", "image-to-text")
+    hits = [Hit(diffusion, 2.0), Hit(captioner, 1.0)]
+    assert [h.doc for h in prefer_asked_task("write captions for my photos", hits)] == [captioner, diffusion]
+    assert [h.doc for h in prefer_asked_task("generate images based on written descriptions", hits[::-1])] == [
+        diffusion, captioner]
+
+    layoutlm = hf("impira/layoutlm-document-qa", "Multimodal Document Question Answer")
+    vilt = hf("dandelin/vilt-b32-finetuned-vqa", "Multimodal Visual Question Answering")
+    hits = [Hit(layoutlm, 2.0), Hit(vilt, 1.0)]
+    assert [h.doc for h in prefer_asked_task("answer questions about a photo of my dog", hits)] == [vilt, layoutlm]
+    assert prefer_asked_task("answer questions about an invoice", hits) == hits
+
+
+def test_the_index_applies_the_rule(seed_index):
+    # without the rule the seed index answers this with the BLIP captioner (image → text)
+    hits = seed_index.search("generate images based on written descriptions", 3)
+    assert hits[0].doc.domain == "Multimodal Text-to-Image"
+    assert "Multimodal Image-to-Text" not in [h.doc.domain for h in hits]
