@@ -43,7 +43,12 @@ def cmd_search(args: argparse.Namespace) -> int:
     question = check_question(" ".join(args.question))
     filters = merge(Filters.make(args.source), parse_constraints(question))  # the same constraints `ask` applies
     hits = open_index(args.home, args.index).search(question, k=args.k, retriever=args.retriever, filters=filters)
-    text = "\n".join(f"{i}. {h.score:.4f}  {h.doc.api_call}   [{h.doc.id}]" for i, h in enumerate(hits, 1))
+    text = "\n".join(f"{i}. {h.score:.4f}  {h.doc.api_call}   [{h.doc.id}]"
+                     + (f"\n   ranked below higher scores: {h.moved_down}" if h.moved_down else "")
+                     for i, h in enumerate(hits, 1))
+    if hits and len(hits) < args.k and not args.json:
+        print(f"{len(hits)} of the {args.k} APIs asked for: no more match"
+              + (" the constraints" if not filters.empty else " in this index"), file=sys.stderr)
     if not filters.empty and not args.json:
         print(f"constraints applied: {filters.describe()}", file=sys.stderr)
     _emit([h.to_dict() for h in hits], args.json, text or "no results")

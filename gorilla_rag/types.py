@@ -75,14 +75,16 @@ class ApiDoc:
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """A retrieved doc with its fused score and its rank in each retriever (1-based)."""
+    """A retrieved doc with its fused score and its rank in each retriever (1-based); `moved_down` says why a
+    rule placed it below hits that score lower (it does the opposite of what the question asks)."""
 
     doc: ApiDoc
     score: float
     ranks: dict[str, int] = field(default_factory=dict, hash=False)
+    moved_down: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"doc": self.doc.to_dict(), "score": self.score, "ranks": dict(self.ranks)}
+        return {"doc": self.doc.to_dict(), "score": self.score, "ranks": dict(self.ranks), "moved_down": self.moved_down}
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +190,8 @@ class Answer:
                 {"id": d.id, "api_call": d.api_call, "api_name": d.api_name, "domain": d.domain}
                 for d in self.alternatives
             ],
-            "hits": [{"id": h.doc.id, "score": h.score, "ranks": dict(h.ranks)} for h in self.hits],
+            "hits": [{"id": h.doc.id, "score": h.score, "ranks": dict(h.ranks), "moved_down": h.moved_down}
+                     for h in self.hits],
             "raw_output": self.raw_output,
         }
 

@@ -51,6 +51,11 @@ def test_ask_builds_the_seed_index_then_answers_json(tmp_path):
     assert info["kind"] == "gorilla-rag-reranker" and info["memory_questions"] == len(index.docs) and "weights" not in info
     reranked = json.loads(run("ask", "translate English text to French", "--json", home=tmp_path).stdout)
     assert reranked["status"] == "verified" and reranked["hits"][0]["ranks"].get("rerank") == 1
+    # a list longer than the re-scorer's candidate pool still lists every API, and says when there are no more
+    apis = len({index.api_key(d) for d in index.docs})
+    long = run("search", "an image classifier", "-k", str(apis + 5), home=tmp_path)
+    listed = [line for line in long.stdout.splitlines() if line[:1].isdigit()]
+    assert len(listed) == apis and f"{apis} of the {apis + 5} APIs asked for" in long.stderr
 
 
 @pytest.mark.slow

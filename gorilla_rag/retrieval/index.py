@@ -206,8 +206,10 @@ class Index:
         if isinstance(engine, HybridRetriever):
             hits = [Hit(self.docs[p], score, ranks) for p, score, ranks in engine.search_with_ranks(question, depth, mask)]
         else:
+            # the re-scorer only ranks its candidates: a list longer than its trained depth widens them
+            wider = {"pool": depth} if engine is self.reranker and 2 * k > engine.depth else {}
             hits = [Hit(self.docs[p], score, {engine.name: rank})
-                    for rank, (p, score) in enumerate(engine.search(question, depth, mask), start=1)]
+                    for rank, (p, score) in enumerate(engine.search(question, depth, mask, **wider), start=1)]
         hits = prefer_direction(question, hits)  # "English to French" never answered by a fr→en model
         hits = prefer_asked_task(question, hits)  # "caption my photos" never answered first by a text-to-image model
         return self.distinct_apis(hits, k) if distinct else hits

@@ -9,6 +9,7 @@ direction (multilingual ones) next, contradicting ones last. Other questions are
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import TYPE_CHECKING
 
@@ -101,7 +102,9 @@ def prefer_direction(question: str, hits: list[Hit]) -> list[Hit]:
     if wanted == (None, None):
         return hits
     fits = [_fit(wanted, hit.doc) for hit in hits]
-    return [hit for group in (0, 1, 2) for hit, fit in zip(hits, fits) if fit == group]
+    asked = f"{wanted[0] or 'any language'} → {wanted[1] or 'any language'}"
+    return [hit if group < 2 else dataclasses.replace(hit, moved_down=f"translates another direction; asked {asked}")
+            for group in (0, 1, 2) for hit, fit in zip(hits, fits) if fit == group]
 
 
 # Function words that mark a question as written in another language than English (the corpus and the default

@@ -69,11 +69,12 @@ class Reranker:
         return allowed
 
     def candidates(self, question: str, mask: np.ndarray | None, query: np.ndarray | None = None,
-                   exclude: int | None = None) -> tuple[list[int], np.ndarray]:
+                   exclude: int | None = None, pool: int | None = None) -> tuple[list[int], np.ndarray]:
         """Candidate APIs, each as its best-matching record's position, and their features
         (len(candidates), len(FEATURES)); an API's features pool (max) over its candidate records.
 
-        `query`: the question's vector when already computed; `exclude`: a memory entry to leave out (training).
+        `query`: the question's vector when already computed; `exclude`: a memory entry to leave out (training);
+        `pool`: records taken from each ranker when more than the trained depth are wanted (a long result list).
         """
         from gorilla_rag.retrieval.bm25 import top_k
 
@@ -83,8 +84,9 @@ class Reranker:
             query = self.index.dense.query_vector(question)
         votes = self.memory.votes(query, self._allowed_keys(mask), exclude)
         favourites = [k for k in np.argsort(-votes.mass)[:MEMORY_CANDIDATES] if votes.mass[k] > 0]
-        found = [p for p, _ in self.index.dense.search_vector(query, self.depth, mask)]
-        found += [p for p, _ in top_k(bm25_all, self.depth, mask)]
+        depth = max(self.depth, pool or 0)
+        found = [p for p, _ in self.index.dense.search_vector(query, depth, mask)]
+        found += [p for p, _ in top_k(bm25_all, depth, mask)]
         for k in favourites:
             found += [int(p) for p in key_positions[k] if mask is None or mask[p]]
         if not found:
@@ -118,8 +120,10 @@ class Reranker:
     def score(self, features: np.ndarray) -> np.ndarray:
         return ((features - self.mean) / self.scale) @ self.weights + self.bias
 
-    def search(self, question: str, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
-        positions, features = self.candidates(question, mask)
+    def search(self, question: str, k: int, mask: np.ndarray | None = None,
+               pool: int | None = None) -> list[tuple[int, float]]:
+        """The k best-scored candidate records; `pool` widens the candidates for long lists (see candidates)."""
+        positions, features = self.candidates(question, mask, pool=pool)
         if not positions:
             return []
         scores = self.score(features)

@@ -10,6 +10,7 @@ Each rule reads the asked side from the question and a model's side from its dom
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -46,7 +47,7 @@ class OppositeTasks:
 
 RULES = (
     OppositeTasks(
-        ("transcribe", "synthesise"),
+        ("speech to text", "text to speech"),
         (re.compile(r"\b(?:speech|audio|voice|spoken)[\w\s-]{0,20}?\b(?:to|into)[-\s]+text\b|"
                     r"\btranscri\w*|\bspeech[-\s]recogni\w*|\bdictation\b", re.I),
          re.compile(r"\btext[-\s]+(?:to|into)[-\s]+(?:speech|audio|voice)\b|"
@@ -67,7 +68,7 @@ RULES = (
                     rf"matching|according\s+to|described\s+(?:in|by))\s+(?:\w+\s+){{0,3}}{_TEXTUAL}\b", re.I)),
         (re.compile(r"image-to-text|image captioning", re.I), re.compile(r"text-to-image", re.I))),
     OppositeTasks(
-        ("document question", "visual question"),
+        ("document question answering", "visual question answering"),
         (re.compile(r"\b(?:documents?|invoices?|receipts?|pdfs?|scanned|scans?|contracts?|forms|paperwork|"
                     r"statements?|bills?|resumes?|letters?)\b", re.I),
          re.compile(rf"\b(?:{_IMAGE}|scenes?|camera|gallery|visual)\b", re.I)),
@@ -85,5 +86,9 @@ def asked_tasks(question: str) -> list[tuple[OppositeTasks, str]]:
 def prefer_asked_task(question: str, hits: list[Hit]) -> list[Hit]:
     """Models doing the opposite of what the question clearly asks for move last; everything else keeps its rank."""
     for rule, side in asked_tasks(question):
-        hits = sorted(hits, key=lambda hit: rule.kind(hit.doc) not in (None, side))  # stable: keeps ranks
+        kinds = [rule.kind(hit.doc) for hit in hits]
+        keep = [hit for hit, kind in zip(hits, kinds) if kind in (None, side)]
+        moved = [dataclasses.replace(hit, moved_down=f"does {kind}; the question asks for {side}")
+                 for hit, kind in zip(hits, kinds) if kind not in (None, side)]
+        hits = keep + moved  # each group keeps its ranked order
     return hits

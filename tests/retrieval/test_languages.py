@@ -44,7 +44,9 @@ def test_exact_direction_first_multilingual_next_contradicting_last():
     t5 = model("T5ForConditionalGeneration.from_pretrained('t5-small')")
     en_fr = model("MarianMTModel.from_pretrained('Helsinki-NLP/opus-mt-en-fr')")
     hits = [Hit(fr_en, 3.0), Hit(t5, 2.0), Hit(en_fr, 1.0)]
-    assert [h.doc for h in prefer_direction("translate English to French", hits)] == [en_fr, t5, fr_en]
+    reordered = prefer_direction("translate English to French", hits)
+    assert [h.doc for h in reordered] == [en_fr, t5, fr_en]
+    assert reordered[-1].moved_down == "translates another direction; asked en → fr" and reordered[0].moved_down is None
     assert prefer_direction("summarise this French article", hits) == hits  # no direction asked: untouched
 
 
