@@ -92,6 +92,8 @@ class Pipeline:
         return replace(answer, constraints=filters.describe())
 
     def _answer(self, question: str, k: int | None, filters, retriever: str | None) -> Answer:  # noqa: ANN001
+        from gorilla_rag.retrieval.task_direction import missing_task
+
         hits = self.index.search(question, k=k or self.k, retriever=retriever or self.retriever, filters=filters)
         similarity = self._similarity(question, filters) if hits else None
         if not hits or (similarity is not None and similarity < self.min_similarity):
@@ -101,6 +103,12 @@ class Pipeline:
                 f"no API in the corpus satisfies: {filters.describe()}" if not filters.empty
                 else "no candidate API was retrieved")
             return Answer(question, "no_match", "", "", None, None, tuple(hits), explanation=reason)
+        missing = missing_task(question, self.index.docs, self.index.mask(filters))
+        if missing is not None:  # "estimate depth" in a hub without depth models: not a MobileNet ("depth multiplier")
+            where = f"the filters allow ({filters.describe()})" if not filters.empty else "the corpus"
+            return Answer(question, "no_match", "", "", None, None, tuple(hits), explanation=(
+                f"the question asks for {missing.name}, and no API {where} does that; the closest APIs are listed "
+                f"as alternatives"))
         only = filters.sources[0] if len(filters.sources) == 1 else None
         generated = self.generator.generate(question, hits)
         if not generated.call and self._abstains(generated):

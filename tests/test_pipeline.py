@@ -74,6 +74,15 @@ def test_source_restricts_the_answer(seed_index):
     assert all(h.doc.source == "torchhub" for h in answer.hits)
 
 
+def test_a_named_task_no_allowed_api_does_is_no_match(seed_index):
+    # the seed's TF Hub docs have no depth model; without the check a MobileNet ("depth multiplier") answered
+    answer = Pipeline(seed_index, min_similarity=0).ask("estimate depth from a single image", source="tfhub")
+    assert answer.status == "no_match" and answer.call == ""
+    assert "asks for depth estimation, and no API the filters allow (from tfhub) does that" in answer.explanation
+    assert answer.hits  # the closest are still listed
+    assert Pipeline(seed_index).ask("estimate depth from a single image").status == "verified"  # other hubs have one
+
+
 def test_hallucinated_call_is_repaired_and_says_so(seed_index):
     pipe = Pipeline(seed_index, generator=FixedGenerator("model = torch.hub.load('pytorch/vision', 'resnet5000')"))
     answer = pipe.ask("classify images of cats and dogs", source="torchhub")

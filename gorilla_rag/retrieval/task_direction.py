@@ -6,6 +6,11 @@ answered first by a model of the other: those move to the end of the list (stabl
 question that asks for both sides, or neither, is left as ranked.
 
 Each rule reads the asked side from the question and a model's side from its domain / functionality / call.
+
+Some tasks are also named outright ("segment the people in a street photo", "estimate depth"): then models whose
+domain or functionality names that task come first, so a rare word elsewhere in the question ("street" →
+StreetCLIP, a geolocation model) cannot win; and when no model the filters allow does it, the pipeline says so
+(`missing_task`) instead of offering a MobileNet for "depth" because its doc mentions a "depth multiplier".
 """
 
 from __future__ import annotations
@@ -78,17 +83,69 @@ RULES = (
 )
 
 
+@dataclass(frozen=True)
+class NamedTask:
+    """A task a question can name in so many words (`asked`), and how a model's domain / functionality says it
+    does it (`done`)."""
+
+    name: str
+    asked: re.Pattern[str]
+    done: re.Pattern[str]
+    not_done: re.Pattern[str] | None = None  # overrides `done` (an audio domain's "speaker segmentation")
+
+    def does(self, doc: ApiDoc) -> bool:
+        text = f"{doc.domain} {doc.functionality}"
+        return bool(self.done.search(text)) and not (self.not_done and self.not_done.search(text))
+
+
+_NOT_IMAGES = r"audio|speech|recordings?|texts?|customers?|markets?|sentences?|words|users?|audiences?"
+NAMED_TASKS = (
+    NamedTask("image segmentation",
+              re.compile(rf"(?<!market )(?<!customer )(?<!speaker )(?<!speech )(?<!audio )(?<!text )\bsegment(?:s|ed|ing|ation)?\b(?![^.?!]{{0,30}}\b(?:{_NOT_IMAGES})\b)",
+                         re.I),
+              re.compile(r"segment", re.I), re.compile(r"^audio|speech|speaker|machine translation", re.I)),
+    NamedTask("depth estimation",
+              re.compile(r"(?<!in )(?<!in-)\bdepth\b(?!\s*[-_]?\s*multiplier)(?!\s+of\s+(?:knowledge|understanding))", re.I),
+              re.compile(r"\bdepth\b(?!\s*[-_]?\s*multiplier)", re.I)),
+    NamedTask("pose estimation",
+              re.compile(r"\bposes?\b(?!\s+(?:a|an|the|questions?|problems?|risks?|threats?)\b)|\bposture|"
+                         r"\bbody\s+key\s?points?\b|\bskeleton", re.I),
+              re.compile(r"\bpose\b", re.I)),
+)
+
+
+def named_tasks(question: str) -> list[NamedTask]:
+    """The tasks the question names outright."""
+    return [task for task in NAMED_TASKS if task.asked.search(question)]
+
+
+def missing_task(question: str, docs: list[ApiDoc], allowed=None) -> NamedTask | None:  # noqa: ANN001
+    """The first task the question names that no doc does (`allowed`: a boolean mask over docs, None for all)."""
+    for task in named_tasks(question):
+        if not any(task.does(doc) for i, doc in enumerate(docs) if allowed is None or allowed[i]):
+            return task
+    return None
+
+
 def asked_tasks(question: str) -> list[tuple[OppositeTasks, str]]:
     """The rules a question takes a side in, with the side."""
     return [(rule, side) for rule in RULES if (side := rule.asked(question)) is not None]
 
 
 def prefer_asked_task(question: str, hits: list[Hit]) -> list[Hit]:
-    """Models doing the opposite of what the question clearly asks for move last; everything else keeps its rank."""
+    """Models doing the opposite of what the question clearly asks for move last; when it names a task, models
+    doing it come first. Everything else keeps its rank."""
     for rule, side in asked_tasks(question):
         kinds = [rule.kind(hit.doc) for hit in hits]
         keep = [hit for hit, kind in zip(hits, kinds) if kind in (None, side)]
         moved = [dataclasses.replace(hit, moved_down=f"does {kind}; the question asks for {side}")
                  for hit, kind in zip(hits, kinds) if kind not in (None, side)]
         hits = keep + moved  # each group keeps its ranked order
+    for task in named_tasks(question):
+        does = [task.does(hit.doc) for hit in hits]
+        if any(does):  # else nothing here does it: the ranking stands (the pipeline checks the whole corpus)
+            hits = [hit for hit, yes in zip(hits, does) if yes] + [
+                hit if hit.moved_down else dataclasses.replace(hit, moved_down=f"does not do {task.name}, "
+                                                               "which the question names")
+                for hit, yes in zip(hits, does) if not yes]
     return hits

@@ -1,6 +1,6 @@
 import pytest
 
-from gorilla_rag.retrieval.task_direction import asked_tasks, prefer_asked_task
+from gorilla_rag.retrieval.task_direction import asked_tasks, missing_task, named_tasks, prefer_asked_task
 from gorilla_rag.types import ApiDoc, Hit
 
 
@@ -75,3 +75,41 @@ def test_the_index_applies_the_rule(seed_index):
     hits = seed_index.search("generate images based on written descriptions", 3)
     assert hits[0].doc.domain == "Multimodal Text-to-Image"
     assert "Multimodal Image-to-Text" not in [h.doc.domain for h in hits]
+
+
+@pytest.mark.parametrize("question, named", [
+    ("segment the people in a street photo", ["image segmentation"]),
+    ("semantic segmentation of indoor scenes", ["image segmentation"]),
+    ("estimate depth", ["depth estimation"]), ("a depth map from one photo", ["depth estimation"]),
+    ("yoga pose estimation", ["pose estimation"]), ("track body keypoints of runners", ["pose estimation"]),
+    ("market segmentation of our customers", []), ("segment customers by purchase history", []),
+    ("split the recording into speech segments", []), ("speaker segmentation of a meeting", []),
+    ("an in-depth review of my essay", []), ("a MobileNet with depth multiplier 0.5", []),
+    ("this poses a risk to privacy", []), ("pose a question to the model", []),
+])
+def test_tasks_a_question_names(question, named):
+    assert [task.name for task in named_tasks(question)] == named
+
+
+def test_models_doing_a_named_task_come_first_and_a_missing_one_is_found():
+    streetclip = hf("geolocal/StreetCLIP", "Multimodal Zero-Shot Image Classification")
+    segformer = hf("nvidia/segformer-b0", "Computer Vision Image Segmentation")
+    vad = ApiDoc(id="huggingface:pyannote/segmentation", source="huggingface", domain="Audio Voice Activity Detection",
+                 functionality="Speaker segmentation, Voice activity detection", api_name="pyannote/segmentation",
+                 api_call="Model.from_pretrained('pyannote/segmentation')")
+    hits = [Hit(streetclip, 3.0), Hit(vad, 2.0), Hit(segformer, 1.0)]
+    reordered = prefer_asked_task("segment the people in a street photo", hits)
+    assert [h.doc for h in reordered] == [segformer, streetclip, vad]  # speaker segmentation is not image segmentation
+    assert reordered[1].moved_down == "does not do image segmentation, which the question names"
+    assert prefer_asked_task("find photos taken in the same street", hits) == hits  # names no task
+
+    midas = ApiDoc(id="torchhub:intel-isl/midas:MiDaS", source="torchhub", domain="Classification",
+                   functionality="Computing relative depth from a single image", api_name="MiDaS",
+                   api_call="torch.hub.load('intel-isl/MiDaS', 'MiDaS')")
+    mobilenet = ApiDoc(id="tfhub:mobilenet", source="tfhub", domain="Image feature vector", api_name="mobilenet",
+                       functionality="Feature extraction", description="MobileNet V2 with depth multiplier 1.0",
+                       api_call="hub.load('https://tfhub.dev/google/imagenet/mobilenet_v2_100_224/feature_vector/4')")
+    docs = [midas, mobilenet]
+    assert missing_task("estimate depth", docs) is None
+    assert missing_task("estimate depth", docs, [False, True]).name == "depth estimation"
+    assert missing_task("classify images", docs, [False, True]) is None
