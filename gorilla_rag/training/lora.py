@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gorilla_rag.generation.local_model import DTYPE_NAMES
 from gorilla_rag.training.rat_data import SftExample
 
 MANIFEST = "gorilla_rag_training.json"
@@ -46,6 +47,28 @@ class TrainSettings:
     gradient_checkpointing: bool = False
     merge: bool = False  # save the merged model instead of the adapter
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        """Refuse impossible settings now, not after minutes of loading a model."""
+        problems = [message for bad, message in (
+            (not self.epochs > 0, f"epochs must be above 0, got {self.epochs}"),
+            (self.max_steps is not None and self.max_steps < 1, f"max steps must be at least 1, got {self.max_steps}"),
+            (not self.learning_rate > 0, f"learning rate must be above 0, got {self.learning_rate}"),
+            (self.batch_size < 1 or self.grad_accum < 1, "batch size and gradient accumulation must be at least 1"),
+            (self.max_length < 1, f"max length must be at least 1 token, got {self.max_length}"),
+            (self.lora_r < 1 or self.lora_alpha < 1, "LoRA rank and alpha must be at least 1"),
+            (not 0 <= self.lora_dropout < 1, f"LoRA dropout must be in [0, 1), got {self.lora_dropout}"),
+            (not 0 <= self.warmup < 1, f"warmup is a share of the steps in [0, 1), got {self.warmup}"),
+            (self.dtype not in (None, "auto", *DTYPE_NAMES), f"unknown dtype {self.dtype!r}: choose one of "
+             "float32, bfloat16, float16"),
+            (self.quantize not in (None, "4bit", "8bit"), f"unknown quantization {self.quantize!r}: choose 4bit or 8bit"),
+            (self.device is not None and self.device != "auto" and self.device.split(":")[0] not in ("cpu", "cuda", "mps"),
+             f"unknown device {self.device!r}: choose cpu, cuda (or cuda:N) or mps"),
+            (self.target_modules != "all-linear" and not (self.target_modules and all(self.target_modules)),
+             "target modules must be 'all-linear' or comma-separated module names"),
+        ) if bad]
+        if problems:
+            raise ValueError("; ".join(problems))
 
 
 @dataclass(slots=True)

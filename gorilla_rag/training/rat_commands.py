@@ -23,6 +23,9 @@ def cmd_train_rat(args: argparse.Namespace) -> int:
 
     if bool(args.questions) == bool(args.examples):
         raise ValueError("give either --questions (APIBench question files) or --examples (a JSONL of examples)")
+    for name, share in (("--irrelevant", args.irrelevant), ("--holdout", args.holdout)):
+        if not 0 <= share < 1:
+            raise ValueError(f"{name} is a share of the questions in [0, 1), got {share}")
     settings = TrainSettings(
         epochs=args.epochs, max_steps=args.max_steps, learning_rate=args.lr, batch_size=args.batch_size,
         grad_accum=args.grad_accum, max_length=args.max_length, lora_r=args.lora_r, lora_alpha=args.lora_alpha,
@@ -31,6 +34,7 @@ def cmd_train_rat(args: argparse.Namespace) -> int:
         target_modules=args.target_modules if args.target_modules == "all-linear" else
         tuple(args.target_modules.split(",")))
     check_output(args.output)
+    check_base(args.base, settings)  # before minutes of retrieval over the questions
     skipped = 0
     if args.examples:
         examples = read_examples(args.examples)
@@ -61,6 +65,23 @@ def cmd_train_rat(args: argparse.Namespace) -> int:
     print(json.dumps(summary, indent=2) if args.json else "\n".join(f"{k}: {v}" for k, v in summary.items()))
     print(f"next: gorilla-rag ask \"...\" --generator local:{result.output}", file=sys.stderr)
     return 0
+
+
+def check_base(base: str, settings) -> None:  # noqa: ANN001 - lora.TrainSettings
+    """Fail now on a base model that cannot load: a missing folder, a GGUF file, a hub id while offline, or
+    quantization without a CUDA GPU and bitsandbytes."""
+    from importlib.util import find_spec
+
+    from gorilla_rag.generation.local_model import check_hub_reachable, model_location, resolve_device
+    from gorilla_rag.generation.prompt import GeneratorError
+
+    kind, location = model_location(base)
+    if kind == "gguf":
+        raise GeneratorError(f"{location} is a GGUF file: training needs a transformers model folder or hub id")
+    if kind == "hub":
+        check_hub_reachable(location)
+    if settings.quantize and (not resolve_device(settings.device).startswith("cuda") or find_spec("bitsandbytes") is None):
+        raise GeneratorError(f"--quantize {settings.quantize} needs a CUDA GPU and bitsandbytes (pip install bitsandbytes)")
 
 
 def add_commands(sub, groups, command) -> None:  # noqa: ANN001

@@ -74,3 +74,31 @@ def test_the_cli_refuses_conflicting_inputs(tmp_path, capsys):
 
     assert main(["train", "rat", "--base", "b", "--output", str(tmp_path / "o")]) == 2
     assert "give either --questions" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"epochs": 0}, "epochs must be above 0"), ({"learning_rate": -1e-4}, "learning rate must be above 0"),
+    ({"lora_dropout": 1.0}, "LoRA dropout must be in"), ({"warmup": 1.5}, "warmup is a share"),
+    ({"dtype": "float8"}, "unknown dtype 'float8'"), ({"quantize": "2bit"}, "unknown quantization"),
+    ({"device": "tpu"}, "unknown device 'tpu'"), ({"max_steps": 0}, "max steps must be at least 1"),
+    ({"target_modules": ("q_proj", "")}, "target modules must be"),
+])
+def test_impossible_settings_are_refused_before_any_model_loads(settings, message):
+    with pytest.raises(ValueError, match=message):
+        TrainSettings(**settings)
+    TrainSettings(device="cuda:1", dtype="bf16", target_modules=("q_proj", "v_proj"))  # valid ones pass
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--holdout", "1.5"], "--holdout is a share of the questions"),
+    (["--irrelevant", "-0.1"], "--irrelevant is a share of the questions"),
+    (["--lr", "0"], "learning rate must be above 0"),
+    (["--base", "/no/such/model/folder"], "no model folder or .gguf file at /no/such/model/folder"),
+])
+def test_the_cli_refuses_bad_arguments_before_reading_any_question(tmp_path, capsys, extra, message):
+    from gorilla_rag.cli import main
+
+    args = ["train", "rat", "--base", str(tmp_path), "--output", str(tmp_path / "o"),
+            "--questions", str(tmp_path / "never-read.jsonl"), *extra]
+    assert main(args) != 0
+    assert message in capsys.readouterr().err
