@@ -110,8 +110,10 @@ def _summary(text: str) -> str:
 def model_doc(page: Page, handle: str, metadata: Mapping[str, list[str]]) -> ApiDoc:
     """The ApiDoc of one model doc: its loader call as the doc shows it (else the one its format implies).
 
-    Metadata keys keep their first value, except `language`: one tag is kept as a string ("en"), several as
-    the list of all of them in page order (["ar", "as", …]), as HuggingFace cards write `language`."""
+    A metadata key with one value keeps it as a string ("en"); with several, `extra` keeps the list of all of them
+    in page order (["ar", "as", …], as HuggingFace cards write `language`; datasets ["wikipedia", "commoncrawl"]).
+    The domain is the first task (a doc has one domain; all of them are in `extra["tasks"]` when there are
+    several); the functionality names every network architecture."""
     meta = {key: values[0] for key, values in metadata.items() if values}
     url = f"https://tfhub.dev/{handle}"
     loader, kwargs, example = None, {}, ""
@@ -142,10 +144,12 @@ def model_doc(page: Page, handle: str, metadata: Mapping[str, list[str]]) -> Api
         requirements.append("tensorflow-text")
     extra: dict[str, Any] = {"publisher": publisher, "tfhub_url": url, "page": page.path}
     for key, name in _EXTRA_KEYS.items():
-        if meta.get(key):
-            extra[name] = meta[key].lower() == "true" if name == "fine_tunable" else meta[key]
-    if len(languages := [v for v in metadata.get("language", []) if v]) > 1:
-        extra["language"] = languages
+        values = [v for v in metadata.get(key, []) if v]
+        if values:
+            extra[name] = (values[0].lower() == "true" if name == "fine_tunable"
+                           else values[0] if len(values) == 1 else values)
+    if len(tasks := [v for v in metadata.get("task") or metadata.get("module-type") or [] if v]) > 1:
+        extra["tasks"] = tasks
     if kaggle := _KAGGLE.search(page.text):
         extra["kaggle_url"] = kaggle.group(0)
     return ApiDoc(
@@ -156,7 +160,7 @@ def model_doc(page: Page, handle: str, metadata: Mapping[str, list[str]]) -> Api
         api_call=call,
         description=_summary(page.text),
         framework="TensorFlow Hub",
-        functionality=meta.get("network-architecture", ""),
+        functionality=", ".join(v for v in metadata.get("network-architecture", []) if v),
         arguments={"handle": url, **kwargs},
         example_code=example,
         requirements=tuple(requirements),

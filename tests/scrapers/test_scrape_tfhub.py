@@ -81,6 +81,19 @@ def test_every_language_tag_is_kept_even_past_the_first_60_lines(tmp_path):
     assert docs["tfhub:acme/one/1"].extra["language"] == "en"  # a single tag stays a plain string
 
 
+def test_every_value_of_a_repeated_key_is_kept(tmp_path):
+    lines = ["Image model.", "", "<!-- task: image-classification -->", "<!-- task: image-style-transfer -->",
+             "<!-- dataset: wikipedia -->", "<!-- dataset: commoncrawl -->", "<!-- network-architecture: transformer -->",
+             "<!-- network-architecture: bert -->", "<!-- fine-tunable: true -->", "<!-- license: apache-2.0 -->"]
+    path = tmp_path / "acme" / "models" / "both" / "1.md"
+    path.parent.mkdir(parents=True)
+    path.write_text("\n".join(["# Module acme/both/1", *lines, ""]))
+    doc = get_scraper("tfhub", {}, str(tmp_path)).scrape().docs[0]
+    assert doc.domain == "Image classification" and doc.extra["tasks"] == ["image-classification", "image-style-transfer"]
+    assert doc.extra["dataset"] == ["wikipedia", "commoncrawl"] and doc.functionality == "transformer, bert"
+    assert doc.extra["fine_tunable"] is True and doc.extra["license"] == "apache-2.0"
+
+
 def test_the_real_multilingual_docs_keep_all_their_languages():
     docs = by_id(get_scraper("tfhub", {}, str(real_source("tfhub-docs"))).scrape().docs)
     xlmr = docs["tfhub:jeongukjae/xlm_roberta_multi_cased_preprocess/1"].extra["language"]
