@@ -91,7 +91,8 @@ def create_server(home: str | Path | None = None, index: str | Path | None = Non
         except (GorillaError, ValueError) as exc:
             raise refuse(exc) from exc
         return [{"id": h.doc.id, "api_call": h.doc.api_call, "api_name": h.doc.api_name, "domain": h.doc.domain,
-                 "description": h.doc.description, "score": round(h.score, 6)} for h in hits]
+                 "description": h.doc.description, "score": round(h.score, 6),
+                 **({"moved_down": h.moved_down} if h.moved_down else {})} for h in hits]
 
     @server.tool()
     def verify_code(code: str, source: str | None = None) -> dict[str, Any]:
