@@ -10,16 +10,12 @@ photos"), and no ranking of the docs alone can recover the label.
 
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, table, write_section  # noqa: E402
+from common import apibench_index_with_reranker, machine, table, write_section  # noqa: E402
 
-from gorilla_rag import settings  # noqa: E402
-from gorilla_rag.corpus.store import read_corpus  # noqa: E402
 from gorilla_rag.retrieval import Filters, Index  # noqa: E402
 
 HUBS = ("huggingface", "torchhub", "tfhub")
@@ -40,20 +36,7 @@ def row(index: Index, pairs: list, retriever: str) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--apibench", type=Path, default=settings.apibench_dir())
-    args = parser.parse_args()
-    if args.apibench is None:
-        sys.exit("APIBench not found: pass --apibench or set GORILLA_RAG_APIBENCH")
-    from gorilla_rag.corpus.apibench import import_apibench
-    from gorilla_rag.retrieval.rerank import Reranker
-    from gorilla_rag.training.pairs import load_pairs, split_pairs
-
-    work = Path(tempfile.mkdtemp(prefix="ceilings-"))
-    import_apibench(args.apibench, work / "corpus")
-    index = Index.build(read_corpus(work / "corpus"), work / "index")
-    train, held = split_pairs(load_pairs(args.apibench, index.verifier))
-    index.reranker = Reranker.train(index, [(p.question.text, p.key, p.gold.domain, None) for p in train])
+    index, train, held = apibench_index_with_reranker(__doc__.split("\n")[0], "ceilings-")
     rows = []
     for retriever in ("hybrid", "rerank"):
         for hub in HUBS:

@@ -13,19 +13,15 @@ side by side on one index: the same searches with the rules off and on.
 
 from __future__ import annotations
 
-import argparse
 import collections
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, table, write_section  # noqa: E402
+from common import apibench_index_with_reranker, machine, table, write_section  # noqa: E402
 
-from gorilla_rag import settings  # noqa: E402
-from gorilla_rag.corpus.store import read_corpus  # noqa: E402
 from gorilla_rag.retrieval import Filters, Index  # noqa: E402
 from gorilla_rag.retrieval import index as index_module  # noqa: E402
 from gorilla_rag.retrieval.task_direction import asked_tasks, named_tasks, prefer_asked_task  # noqa: E402
@@ -46,20 +42,7 @@ def scores(index: Index, pairs: list, retriever: str) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--apibench", type=Path, default=settings.apibench_dir())
-    args = parser.parse_args()
-    if args.apibench is None:
-        sys.exit("APIBench not found: pass --apibench or set GORILLA_RAG_APIBENCH")
-    from gorilla_rag.corpus.apibench import import_apibench
-    from gorilla_rag.retrieval.rerank import Reranker
-    from gorilla_rag.training.pairs import load_pairs, split_pairs
-
-    work = Path(tempfile.mkdtemp(prefix="task-direction-"))
-    import_apibench(args.apibench, work / "corpus")
-    index = Index.build(read_corpus(work / "corpus"), work / "index")
-    train, held = split_pairs(load_pairs(args.apibench, index.verifier))
-    index.reranker = Reranker.train(index, [(p.question.text, p.key, p.gold.domain, None) for p in train])
+    index, train, held = apibench_index_with_reranker(__doc__.split("\n")[0], "task-direction-")
     rows = []
     for rules_on in (False, True):
         index_module.prefer_asked_task = prefer_asked_task if rules_on else (lambda question, hits: hits)

@@ -12,16 +12,15 @@ without them, on three question sets.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import apibench_docs as load_apibench_docs
 from common import machine, table, write_section  # noqa: E402
 
 import gorilla_rag.retrieval.text as indexed_text  # noqa: E402
@@ -102,23 +101,14 @@ def apibench_scores(index: Index, apibench: Path) -> dict[str, str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--apibench", type=Path, default=settings.apibench_dir())
-    args = parser.parse_args()
-    if args.apibench is None:
-        sys.exit("APIBench not found: pass --apibench or set GORILLA_RAG_APIBENCH")
-    from gorilla_rag.corpus.apibench import import_apibench
-
-    work = Path(tempfile.mkdtemp(prefix="task-words-"))
+    apibench, work, apibench_docs = load_apibench_docs(__doc__.split("\n")[0], "task-words-")
     seed_docs = read_corpus(settings.seed_corpus_dir())
-    import_apibench(args.apibench, work / "corpus")
-    apibench_docs = read_corpus(work / "corpus")
     rows = []
     for with_words in (False, True):
         label = "with task words" if with_words else "without"
         seed = seed_scores(build(seed_docs, with_words, work / f"seed-{with_words}"))
         big = build(apibench_docs, with_words, work / f"apibench-{with_words}")
-        plain, held = plain_scores(big), apibench_scores(big, args.apibench)
+        plain, held = plain_scores(big), apibench_scores(big, apibench)
         rows.append([label, *(seed[r] for r in RETRIEVERS), *(plain[r] for r in RETRIEVERS),
                      *(held[h] for h in ("huggingface", "torchhub", "tfhub"))])
         print(rows[-1], flush=True)

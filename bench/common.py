@@ -67,3 +67,37 @@ def table(headers: list[str], rows: list[list[object]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def apibench_docs(description: str, work_prefix: str) -> tuple[Path, Path, list]:
+    """Parse `--apibench PATH` (default: the configured APIBench folder; exits when there is none), import it
+    into a fresh temporary folder and return (apibench folder, work folder, its docs)."""
+    import argparse
+    import tempfile
+
+    from gorilla_rag import settings
+    from gorilla_rag.corpus.apibench import import_apibench
+    from gorilla_rag.corpus.store import read_corpus
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--apibench", type=Path, default=settings.apibench_dir())
+    apibench = parser.parse_args().apibench
+    if apibench is None:
+        sys.exit("APIBench not found: pass --apibench or set GORILLA_RAG_APIBENCH")
+    work = Path(tempfile.mkdtemp(prefix=work_prefix))
+    import_apibench(apibench, work / "corpus")
+    return apibench, work, read_corpus(work / "corpus")
+
+
+def apibench_index_with_reranker(description: str, work_prefix: str) -> tuple:
+    """An index of the imported APIBench docs with a re-scorer fitted on the training split:
+    (index, training pairs, held-out pairs)."""
+    from gorilla_rag.retrieval import Index
+    from gorilla_rag.retrieval.rerank import Reranker
+    from gorilla_rag.training.pairs import load_pairs, split_pairs
+
+    apibench, work, docs = apibench_docs(description, work_prefix)
+    index = Index.build(docs, work / "index")
+    train, held = split_pairs(load_pairs(apibench, index.verifier))
+    index.reranker = Reranker.train(index, [(p.question.text, p.key, p.gold.domain, None) for p in train])
+    return index, train, held
