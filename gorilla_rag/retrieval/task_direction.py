@@ -7,7 +7,8 @@ question that asks for both sides, or neither, is left as ranked.
 
 Each rule reads the asked side from the question and a model's side from its domain / functionality / call.
 
-Some tasks are also named outright ("segment the people in a street photo", "estimate depth"): then models whose
+Some tasks are also named outright ("segment the people in a street photo", "estimate depth", "the missing word
+in 'Paris is the [MASK] of France'", "continue this story", "sentiment"): then models whose
 domain or functionality names that task come first, so a rare word elsewhere in the question ("street" →
 StreetCLIP, a geolocation model) cannot win; and when no model the filters allow does it, the pipeline says so
 (`missing_task`) instead of offering a MobileNet for "depth" because its doc mentions a "depth multiplier".
@@ -30,19 +31,20 @@ _TEXTUAL = r"(?:text|texts|descriptions?|prompts?|captions?|words|sentences?|sto
 @dataclass(frozen=True)
 class OppositeTasks:
     """Two opposite tasks: what a question says to ask for each, and what a model of each says about itself.
-    `first_wins`: a question matching both sides asks for the first (a document question may well mention an
-    image of the page); otherwise it asks for neither."""
+    `wins_both`: the side (0 or 1) a question matching both asks for, when one side's phrasing is the more
+    specific (a document question may well mention an image of the page; "create a picture from a caption"
+    also says "caption"); None: such a question asks for neither."""
 
     names: tuple[str, str]
     asks: tuple[re.Pattern[str], re.Pattern[str]]
     does: tuple[re.Pattern[str], re.Pattern[str]]
-    first_wins: bool = False
+    wins_both: int | None = None
 
     def asked(self, question: str) -> str | None:
         first, second = (bool(pattern.search(question)) for pattern in self.asks)
-        if first and (self.first_wins or not second):
-            return self.names[0]
-        return self.names[1] if second and not first else None
+        if first and second:
+            return None if self.wins_both is None else self.names[self.wins_both]
+        return self.names[0] if first else self.names[1] if second else None
 
     def kind(self, doc: ApiDoc) -> str | None:
         text = f"{doc.domain} {doc.functionality} {doc.api_call}"
@@ -53,11 +55,13 @@ class OppositeTasks:
 RULES = (
     OppositeTasks(
         ("speech to text", "text to speech"),
-        (re.compile(r"\b(?:speech|audio|voice|spoken)[\w\s-]{0,20}?\b(?:to|into)[-\s]+text\b|"
+        (re.compile(r"\b(?:speech|audio|voice|spoken)[\w\s-]{0,20}?\b(?:to|into)[-\s]+(?:written\s+|plain\s+)?text\b|"
+                    r"\btext\s+from\s+(?:\w+\s+){0,2}(?:speech|audio|voice|recordings?)\b|\bsubtitl\w*|"
                     r"\btranscri\w*|\bspeech[-\s]recogni\w*|\bdictation\b", re.I),
          re.compile(r"\btext[-\s]+(?:to|into)[-\s]+(?:speech|audio|voice)\b|"
                     r"\bread\w*\s+(?:\w+\s+){0,3}(?:aloud|out loud)\b|"
-                    r"\b(?:synthesi[sz]\w*|generat\w*)\s+(?:\w+\s+){0,2}(?:speech|voice)\b|\btts\b", re.I)),
+                    r"\b(?:synthesi[sz]\w*|generat\w*|produc\w*|creat\w*)\s+(?:(?:a|an|the|some|natural|realistic|"
+                    r"human-like|spoken|synthetic|new)\s+){0,2}(?:speech|voices?|voice-overs?)\b|\btts\b", re.I)),
         (re.compile(r"speech recognition|speech-to-text|automatic-speech-recognition|\basr\b", re.I),
          re.compile(r"text-to-speech|\btts\b", re.I))),
     OppositeTasks(
@@ -71,57 +75,96 @@ RULES = (
                     rf"\b(?:generat|creat|draw|produc|render|paint|design|mak|illustrat|visuali[sz]|imagin)\w*\s+"
                     rf"(?:[\w-]+\s+){{0,4}}{_IMAGE}\b[^.?!]{{0,60}}?\b(?:from|based\s+on|out\s+of|using|given|"
                     rf"matching|according\s+to|described\s+(?:in|by))\s+(?:\w+\s+){{0,3}}{_TEXTUAL}\b", re.I)),
-        (re.compile(r"image-to-text|image captioning", re.I), re.compile(r"text-to-image", re.I))),
+        (re.compile(r"image-to-text|image captioning", re.I), re.compile(r"text-to-image", re.I)),
+        wins_both=1),
     OppositeTasks(
         ("document question answering", "visual question answering"),
-        (re.compile(r"\b(?:documents?|invoices?|receipts?|pdfs?|scanned|scans?|contracts?|forms|paperwork|"
-                    r"statements?|bills?|resumes?|letters?)\b", re.I),
+        (re.compile(r"\b(?:documents?|invoices?|receipts?|pdfs?|contracts?|paperwork|resumes?|(?:tax|application|"
+                    r"insurance|order|registration)\s+forms?|scanned\s+(?:pages?|forms?|documents?|copies))\b", re.I),
          re.compile(rf"\b(?:{_IMAGE}|scenes?|camera|gallery|visual)\b", re.I)),
         (re.compile(r"document question|documentquestion|document-question|layoutlm|docvqa", re.I),
          re.compile(r"visual question|visual-question|\bvqa\b", re.I)),
-        first_wins=True),
+        wins_both=0),
 )
 
 
 @dataclass(frozen=True)
 class NamedTask:
-    """A task a question can name in so many words (`asked`), and how a model's domain / functionality says it
-    does it (`done`)."""
+    """A task a question can name in so many words (`asked`; or a `cue` word that counts only when the question
+    also says `context`: "segment" names image segmentation next to "photo", not in "Chinese word segmentation"),
+    and how a model's domain / functionality says it does it (`done`, unless `not_done`)."""
 
     name: str
     asked: re.Pattern[str]
     done: re.Pattern[str]
     not_done: re.Pattern[str] | None = None  # overrides `done` (an audio domain's "speaker segmentation")
+    # no_match when no allowed model does it; else only a preference (TF Hub has no sentiment model, yet its
+    # text embeddings are a fair answer to a sentiment question there)
+    required: bool = True
+    cue: re.Pattern[str] | None = None
+    context: re.Pattern[str] | None = None
+
+    def named_in(self, question: str) -> bool:
+        if self.asked.search(question):
+            return True
+        return bool(self.cue and self.context and self.cue.search(question) and self.context.search(question))
 
     def does(self, doc: ApiDoc) -> bool:
         text = f"{doc.domain} {doc.functionality}"
         return bool(self.done.search(text)) and not (self.not_done and self.not_done.search(text))
 
 
-_NOT_IMAGES = r"audio|speech|recordings?|texts?|customers?|markets?|sentences?|words|users?|audiences?"
+_VISUAL = (r"\b(?:images?|photos?|pictures?|photographs?|scenes?|frames?|videos?|scans?|mri|x-?rays?|satellite|aerial|"
+           r"pixels?|cameras?|footage|selfies?)\b")
+_DEPTH_OBJECTS = r"(?:objects?|things|the\s+scene|each\s+pixel|(?:an?|the|my|this|each)\s+(?:image|photo|picture|scene|frame))"
 NAMED_TASKS = (
     NamedTask("image segmentation",
-              re.compile(rf"(?<!market )(?<!customer )(?<!speaker )(?<!speech )(?<!audio )(?<!text )\bsegment(?:s|ed|ing|ation)?\b(?![^.?!]{{0,30}}\b(?:{_NOT_IMAGES})\b)",
-                         re.I),
-              re.compile(r"segment", re.I), re.compile(r"^audio|speech|speaker|machine translation", re.I)),
+              re.compile(r"\b(?:semantic|instance|panoptic|image|video|medical|pixel[-\s]level)\s+segment\w*|"
+                         r"\bsegmentation\s+masks?\b", re.I),
+              re.compile(r"segment", re.I), re.compile(r"^audio|speech|speaker|machine translation", re.I),
+              cue=re.compile(r"(?<!word )(?<!speaker )(?<!market )(?<!customer )\bsegment(?:s|ed|ing|ation)?\b", re.I),
+              context=re.compile(_VISUAL, re.I)),
     NamedTask("depth estimation",
-              re.compile(r"(?<!in )(?<!in-)\bdepth\b(?!\s*[-_]?\s*multiplier)(?!\s+of\s+(?:knowledge|understanding))", re.I),
+              re.compile(rf"\bdepth\s+(?:estimation|estimator|maps?|information|perception|sensing|prediction|values?)\b|"
+                         rf"\b(?:monocular|relative|inverse|metric|scene|stereo)\s+depth\b|"
+                         rf"\b(?:estimat|predict|comput|calculat|measur|infer|extract|determin|perceiv|sens)\w*\s+"
+                         rf"(?:\w+\s+){{0,2}}depth\b(?!\s+of\s+(?!{_DEPTH_OBJECTS}))|\bdepth\s+of\s+{_DEPTH_OBJECTS}|"
+                         rf"\bhow\s+far\s+(?:away\s+)?(?:\w+\s+){{0,3}}(?:is|are)\s+from\s+the\s+camera", re.I),
               re.compile(r"\bdepth\b(?!\s*[-_]?\s*multiplier)", re.I)),
     NamedTask("pose estimation",
-              re.compile(r"\bposes?\b(?!\s+(?:a|an|the|questions?|problems?|risks?|threats?)\b)|\bposture|"
-                         r"\bbody\s+key\s?points?\b|\bskeleton", re.I),
+              re.compile(r"\b(?:human|body|person|people|hand|yoga|athletes?|dancers?|players?)\s+(?:poses?|postures?)\b|"
+                         r"\bposes?\s+(?:estimation|detection|tracking|keypoints?)\b|"
+                         r"\b(?:estimat|detect|track|recogni[sz])\w*\s+(?:\w+\s+){0,3}(?:poses?|postures?)\b|"
+                         r"\bbody\s+(?:key\s?points?|joints|landmarks)\b", re.I),
               re.compile(r"\bpose\b", re.I)),
+    NamedTask("fill-mask",
+              re.compile(r"\[mask\]|<mask>|\bmissing words?\b|\bfill(?:ing)?[-\s]+(?:in\s+)?(?:the\s+)?(?:blanks?|masks?|gaps?)\b|"
+                         r"\bmasked\s+(?:words?|tokens?)", re.I),
+              re.compile(r"fill-mask|fill mask|masked language", re.I), required=False),
+    NamedTask("text generation",
+              re.compile(r"\bcontinu\w+\s+(?:\w+\s+){0,3}(?:text|story|sentence|paragraph|line|prompt|writing)s?\b|"
+                         r"\bautocomplet\w*|\bcomplete\s+(?:the|my|a|this)\s+(?:sentence|text|story|paragraph)", re.I),
+              re.compile(r"(?<!2)text generation|conversational|causal", re.I), required=False),
+    NamedTask("sentiment analysis", re.compile(r"\bsentiments?\b", re.I),
+              re.compile(r"text classification|sentiment|zero-shot classification", re.I), required=False),
+    NamedTask("reading text in images",
+              re.compile(r"\bocr\b|\b(?:read|extract|recogni[sz]e|get|transcribe)\w*\s+(?:the\s+)?(?:text|words|letters|"
+                         r"characters|writing)\s+(?:in|on|from)\s+(?:\w+\s+){0,3}(?:images?|photos?|pictures?|signs?|"
+                         r"screenshots?|scans?|receipts?|documents?)\b|\b(?:text|letters|words)\s+(?:are|is)\s+written\s+on\b",
+                         re.I),
+              re.compile(r"image-to-text|ocr|scene text|document question", re.I), required=False),
 )
 
 
 def named_tasks(question: str) -> list[NamedTask]:
     """The tasks the question names outright."""
-    return [task for task in NAMED_TASKS if task.asked.search(question)]
+    return [task for task in NAMED_TASKS if task.named_in(question)]
 
 
 def missing_task(question: str, docs: list[ApiDoc], allowed=None) -> NamedTask | None:  # noqa: ANN001
-    """The first task the question names that no doc does (`allowed`: a boolean mask over docs, None for all)."""
-    for task in named_tasks(question):
+    """The first required task the question names that no doc does (`allowed`: a boolean mask over docs, None
+    for all)."""
+    for task in (task for task in named_tasks(question) if task.required):
         if not any(task.does(doc) for i, doc in enumerate(docs) if allowed is None or allowed[i]):
             return task
     return None
