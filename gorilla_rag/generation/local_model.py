@@ -81,8 +81,6 @@ def check_hub_reachable(repo_id: str) -> None:
     import socket
     import urllib.parse
 
-    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes"):
-        return  # transformers reads the cache only and names what is missing
     try:
         from huggingface_hub import try_to_load_from_cache
 
@@ -90,6 +88,9 @@ def check_hub_reachable(repo_id: str) -> None:
             return
     except Exception:  # noqa: BLE001 - an unusual cache layout: let transformers decide
         return
+    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes"):
+        raise GeneratorError(f"{repo_id} is not a local folder nor in the Hugging Face cache, and HF_HUB_OFFLINE "
+                             f"is set: give a local model folder, or unset HF_HUB_OFFLINE where there is a network")
     host = urllib.parse.urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co").hostname or ""
     try:
         socket.getaddrinfo(host, 443)

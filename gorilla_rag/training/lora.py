@@ -51,9 +51,10 @@ class TrainSettings:
     def __post_init__(self) -> None:
         """Refuse impossible settings now, not after minutes of loading a model."""
         problems = [message for bad, message in (
-            (not self.epochs > 0, f"epochs must be above 0, got {self.epochs}"),
+            (not (self.epochs > 0 and math.isfinite(self.epochs)), f"epochs must be a number above 0, got {self.epochs}"),
             (self.max_steps is not None and self.max_steps < 1, f"max steps must be at least 1, got {self.max_steps}"),
-            (not self.learning_rate > 0, f"learning rate must be above 0, got {self.learning_rate}"),
+            (not (self.learning_rate > 0 and math.isfinite(self.learning_rate)),
+             f"learning rate must be a number above 0, got {self.learning_rate}"),
             (self.batch_size < 1 or self.grad_accum < 1, "batch size and gradient accumulation must be at least 1"),
             (self.max_length < 1, f"max length must be at least 1 token, got {self.max_length}"),
             (self.lora_r < 1 or self.lora_alpha < 1, "LoRA rank and alpha must be at least 1"),

@@ -68,9 +68,12 @@ def cmd_train_rat(args: argparse.Namespace) -> int:
 
 
 def check_base(base: str, settings) -> None:  # noqa: ANN001 - lora.TrainSettings
-    """Fail now on a base model that cannot load: a missing folder, a GGUF file, a hub id while offline, or
-    quantization without a CUDA GPU and bitsandbytes."""
+    """Fail now on a base model that cannot load: a missing folder, one without weights, a GGUF file, a hub id
+    while offline, a device this machine lacks, or quantization without a CUDA GPU and bitsandbytes."""
     from importlib.util import find_spec
+    from pathlib import Path
+
+    import torch
 
     from gorilla_rag.generation.local_model import check_hub_reachable, model_location, resolve_device
     from gorilla_rag.generation.prompt import GeneratorError
@@ -80,8 +83,18 @@ def check_base(base: str, settings) -> None:  # noqa: ANN001 - lora.TrainSetting
         raise GeneratorError(f"{location} is a GGUF file: training needs a transformers model folder or hub id")
     if kind == "hub":
         check_hub_reachable(location)
-    if settings.quantize and (not resolve_device(settings.device).startswith("cuda") or find_spec("bitsandbytes") is None):
+    elif not any(any(Path(location).glob(pattern)) for pattern in _WEIGHTS):
+        raise GeneratorError(f"{location} has no model weights (*.safetensors, *.bin, *.pt): not a usable base")
+    device = resolve_device(settings.device)
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise GeneratorError(f"--device {device}: this machine has no CUDA GPU that torch can use")
+    if device == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise GeneratorError("--device mps: this machine has no Apple GPU that torch can use")
+    if settings.quantize and (not device.startswith("cuda") or find_spec("bitsandbytes") is None):
         raise GeneratorError(f"--quantize {settings.quantize} needs a CUDA GPU and bitsandbytes (pip install bitsandbytes)")
+
+
+_WEIGHTS = ("*.safetensors", "*.bin", "*.pt", "*.pth", "*.safetensors.index.json", "*.bin.index.json")
 
 
 def add_commands(sub, groups, command) -> None:  # noqa: ANN001

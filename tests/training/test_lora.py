@@ -77,7 +77,7 @@ def test_the_cli_refuses_conflicting_inputs(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("settings, message", [
-    ({"epochs": 0}, "epochs must be above 0"), ({"learning_rate": -1e-4}, "learning rate must be above 0"),
+    ({"epochs": 0}, "epochs must be a number above 0"), ({"learning_rate": -1e-4}, "learning rate must be a number above 0"),
     ({"lora_dropout": 1.0}, "LoRA dropout must be in"), ({"warmup": 1.5}, "warmup is a share"),
     ({"dtype": "float8"}, "unknown dtype 'float8'"), ({"quantize": "2bit"}, "unknown quantization"),
     ({"device": "tpu"}, "unknown device 'tpu'"), ({"max_steps": 0}, "max steps must be at least 1"),
@@ -92,12 +92,25 @@ def test_impossible_settings_are_refused_before_any_model_loads(settings, messag
 @pytest.mark.parametrize("extra, message", [
     (["--holdout", "1.5"], "--holdout is a share of the questions"),
     (["--irrelevant", "-0.1"], "--irrelevant is a share of the questions"),
-    (["--lr", "0"], "learning rate must be above 0"),
+    (["--lr", "0"], "learning rate must be a number above 0"),
     (["--base", "/no/such/model/folder"], "no model folder or .gguf file at /no/such/model/folder"),
+    (["--lr", "inf"], "learning rate must be a number above 0"), (["--epochs", "inf"], "epochs must be a number"),
+    (["--base", "{weightless}"], "has no model weights"),
+    (["--base", "acme/never-downloaded-7b"], "not a local folder nor in the Hugging Face cache, and HF_HUB_OFFLINE"),
+    (["--base", "{tiny}", "--device", "cuda"], "this machine has no CUDA GPU"),
 ])
-def test_the_cli_refuses_bad_arguments_before_reading_any_question(tmp_path, capsys, extra, message):
+def test_the_cli_refuses_bad_arguments_before_reading_any_question(tmp_path, capsys, monkeypatch, tiny, extra, message):
+    import torch
+
     from gorilla_rag.cli import main
 
+    if "cuda" in extra and torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))  # HF_HUB_OFFLINE=1 comes from conftest
+    weightless = tmp_path / "weightless"
+    weightless.mkdir()
+    (weightless / "config.json").write_text("{}")
+    extra = [arg.format(weightless=weightless, tiny=tiny) for arg in extra]
     args = ["train", "rat", "--base", str(tmp_path), "--output", str(tmp_path / "o"),
             "--questions", str(tmp_path / "never-read.jsonl"), *extra]
     assert main(args) != 0
