@@ -39,16 +39,21 @@ def cmd_search(args: argparse.Namespace) -> int:
     from gorilla_rag.pipeline import check_question
     from gorilla_rag.retrieval import Filters
     from gorilla_rag.retrieval.constraints import merge, parse_constraints
+    from gorilla_rag.retrieval.task_direction import missing_task
 
     question = check_question(" ".join(args.question))
     filters = merge(Filters.make(args.source), parse_constraints(question))  # the same constraints `ask` applies
-    hits = open_index(args.home, args.index).search(question, k=args.k, retriever=args.retriever, filters=filters)
+    index = open_index(args.home, args.index)
+    hits = index.search(question, k=args.k, retriever=args.retriever, filters=filters)
     text = "\n".join(f"{i}. {h.score:.4f}  {h.doc.api_call}   [{h.doc.id}]"
                      + (f"\n   ranked below higher scores: {h.moved_down}" if h.moved_down else "")
                      for i, h in enumerate(hits, 1))
-    if hits and len(hits) < args.k and not args.json:
+    if hits and len(hits) < args.k:  # stderr: the JSON on stdout stays clean
         print(f"{len(hits)} of the {args.k} APIs asked for: no more match"
               + (" the constraints" if not filters.empty else " in this index"), file=sys.stderr)
+    if (missing := missing_task(question, index.docs, index.mask(filters))) is not None:
+        print(f"note: the question asks for {missing.name}, and no API listed does that (`ask` answers no_match)",
+              file=sys.stderr)
     if not filters.empty and not args.json:
         print(f"constraints applied: {filters.describe()}", file=sys.stderr)
     _emit([h.to_dict() for h in hits], args.json, text or "no results")
@@ -181,7 +186,7 @@ COMMAND_MODULES = (
 def build_parser() -> argparse.ArgumentParser:
     import importlib
 
-    from gorilla_rag.cli_types import positive_int
+    from gorilla_rag.cli_types import positive_int, similarity
 
     parser = argparse.ArgumentParser(prog="gorilla-rag", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -210,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--generator", default="extractive", help="generator spec (default: extractive)")
             p.add_argument("--allow-unverified", action="store_true",
                            help="return the generator's call even when it fails verification")
-            p.add_argument("--min-similarity", type=float, metavar="S",
+            p.add_argument("--min-similarity", type=similarity, metavar="S",
                            help="abstain (no_match) below this similarity to what the index serves; 0 never "
                                 "abstains (default: calibrated, 0.25, or 0.395 with a trained question memory)")
 

@@ -43,6 +43,8 @@ class Pipeline:
         self.allow_unverified = allow_unverified
         if min_similarity is None:  # the calibrated default for the signal this index gives
             min_similarity = DEFAULT_MIN_SIMILARITY_WITH_MEMORY if index.has_memory else DEFAULT_MIN_SIMILARITY
+        if not -1 <= min_similarity <= 1:  # a cosine: 2 would abstain on every question, -2 on none, silently
+            raise ValueError(f"min_similarity is a cosine similarity from -1 to 1 (0 never abstains), got {min_similarity}")
         self.min_similarity = min_similarity
         self.retries = retries
         self.constraints_from_question = constraints_from_question

@@ -56,6 +56,13 @@ def test_ask_builds_the_seed_index_then_answers_json(tmp_path):
     long = run("search", "an image classifier", "-k", str(apis + 5), home=tmp_path)
     listed = [line for line in long.stdout.splitlines() if line[:1].isdigit()]
     assert len(listed) == apis and f"{apis} of the {apis + 5} APIs asked for" in long.stderr
+    # ... and begins with what a short list answers (the wider candidate pool only extends it)
+    short = json.loads(run("search", "translate English to German", "-k", "5", "--json", home=tmp_path).stdout)
+    longer = run("search", "translate English to German", "-k", str(apis + 5), "--json", home=tmp_path)
+    assert [h["doc"]["id"] for h in json.loads(longer.stdout)[:5]] == [h["doc"]["id"] for h in short]
+    assert "APIs asked for" in longer.stderr  # said with --json too, on stderr
+    depth = run("search", "estimate depth", "--source", "tfhub", home=tmp_path)
+    assert "asks for depth estimation, and no API listed does that" in depth.stderr
 
 
 @pytest.mark.slow
@@ -77,6 +84,7 @@ def test_verify_reports_verified_and_hallucinated(tmp_path):
     (["search", "classify images", "-k", "0"], "must be at least 1"),
     (["ask", "classify images", "-k", "-1"], "must be at least 1"),
     (["serve", "--port", "99999"], "a port is 0 to 65535"),
+    (["ask", "classify images", "--min-similarity", "2"], "a similarity is from -1 to 1"),
     (["train", "retriever", "--epochs", "0"], "must be at least 1"),
     (["corpus"], "gorilla-rag corpus [-h] SUB"),  # a group alone shows its own commands
 ])

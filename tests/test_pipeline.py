@@ -183,3 +183,9 @@ def test_verified_code_is_kept_as_generated(seed_index):
     code = f"import torch\nmodel = {call}\nmodel.eval()"
     answer = Pipeline(seed_index, generator=CallWithCode(call, code)).ask("classify images", source="torchhub")
     assert answer.code == code and answer.explanation.endswith("from the docs")  # after the constraints note
+
+
+@pytest.mark.parametrize("threshold", [1.5, -2.0])
+def test_a_similarity_threshold_outside_a_cosine_range_is_refused(seed_index, threshold):
+    with pytest.raises(ValueError, match="cosine similarity from -1 to 1"):
+        Pipeline(seed_index, min_similarity=threshold)
