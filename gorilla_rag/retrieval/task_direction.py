@@ -28,6 +28,10 @@ _IMAGE = r"(?:images?|photos?|pictures?|photographs?|screenshots?|paintings?|dra
 _TEXTUAL = r"(?:text|texts|descriptions?|prompts?|captions?|words|sentences?|stor(?:y|ies)|phrases?|written)"
 
 
+_DOCUMENTS = (r"\b(?:documents?|invoices?|receipts?|pdfs?|contracts?|paperwork|resumes?|(?:tax|application|insurance|"
+              r"order|registration)\s+forms?|scanned\s+(?:pages?|forms?|documents?|copies))\b")
+
+
 @dataclass(frozen=True)
 class OppositeTasks:
     """Two opposite tasks: what a question says to ask for each, and what a model of each says about itself.
@@ -79,8 +83,7 @@ RULES = (
         wins_both=1),
     OppositeTasks(
         ("document question answering", "visual question answering"),
-        (re.compile(r"\b(?:documents?|invoices?|receipts?|pdfs?|contracts?|paperwork|resumes?|(?:tax|application|"
-                    r"insurance|order|registration)\s+forms?|scanned\s+(?:pages?|forms?|documents?|copies))\b", re.I),
+        (re.compile(_DOCUMENTS, re.I),
          re.compile(rf"\b(?:{_IMAGE}|scenes?|camera|gallery|visual)\b", re.I)),
         (re.compile(r"document question|documentquestion|document-question|layoutlm|docvqa", re.I),
          re.compile(r"visual question|visual-question|\bvqa\b", re.I)),
@@ -103,8 +106,11 @@ class NamedTask:
     required: bool = True
     cue: re.Pattern[str] | None = None
     context: re.Pattern[str] | None = None
+    unless: re.Pattern[str] | None = None  # a question saying this names another task ("invoice": document QA)
 
     def named_in(self, question: str) -> bool:
+        if self.unless and self.unless.search(question):
+            return False
         if self.asked.search(question):
             return True
         return bool(self.cue and self.context and self.cue.search(question) and self.context.search(question))
@@ -116,6 +122,8 @@ class NamedTask:
 
 _VISUAL = (r"\b(?:images?|photos?|pictures?|photographs?|scenes?|frames?|videos?|scans?|mri|x-?rays?|satellite|aerial|"
            r"pixels?|cameras?|footage|selfies?)\b")
+_PASSAGES = (r"\b(?:paragraphs?|passages?|articles?|context|wikipedia|documentation|faqs?|knowledge\s+base|manuals?|"
+             r"essays?|textbooks?)\b")
 _DEPTH_OBJECTS = r"(?:objects?|things|the\s+scene|each\s+pixel|(?:an?|the|my|this|each)\s+(?:image|photo|picture|scene|frame))"
 NAMED_TASKS = (
     NamedTask("image segmentation",
@@ -147,6 +155,11 @@ NAMED_TASKS = (
               re.compile(r"(?<!2)text generation|conversational|causal", re.I), required=False),
     NamedTask("sentiment analysis", re.compile(r"\bsentiments?\b", re.I),
               re.compile(r"text classification|sentiment|zero-shot classification", re.I), required=False),
+    NamedTask("question answering over text",
+              re.compile(rf"\b(?:answer\w*|questions?)\b[^.?!]*\b{_PASSAGES}|{_PASSAGES}[^.?!]*\b(?:answer\w*|questions?)\b",
+                         re.I),
+              re.compile(r"(?<!document )(?<!visual )(?<!table )question answering", re.I), required=False,
+              unless=re.compile(rf"{_DOCUMENTS}|{_VISUAL}|\btables?\b|\bspreadsheets?\b", re.I)),
     NamedTask("reading text in images",
               re.compile(r"\bocr\b|\b(?:read|extract|recogni[sz]e|get|transcribe)\w*\s+(?:the\s+)?(?:text|words|letters|"
                          r"characters|writing)\s+(?:in|on|from)\s+(?:\w+\s+){0,3}(?:images?|photos?|pictures?|signs?|"

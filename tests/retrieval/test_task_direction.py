@@ -101,6 +101,10 @@ def test_the_index_applies_the_rule(seed_index):
     ("the missing word in 'Paris is the [MASK] of France'", ["fill-mask"]),
     ("continue the opening line of my story", ["text generation"]),
     ("read the text on street signs in photos", ["reading text in images"]),
+    ("answer questions about a paragraph by extracting the answer span", ["question answering over text"]),
+    ("a FAQ bot that answers questions from our product documentation", ["question answering over text"]),
+    ("answer questions about the paragraphs of this scanned invoice", []),  # a document question
+    ("answer questions about the context of a photo", []),  # a visual question
 ])
 def test_tasks_a_question_names(question, named):
     assert [task.name for task in named_tasks(question)] == named
