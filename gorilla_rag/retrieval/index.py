@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import time
@@ -203,16 +204,37 @@ class Index:
         mask = self.mask(filters)
         engine = self.retriever(retriever or self.default_retriever)
         depth = max(k * 8, 50) if distinct else k
+        hits = self._ranked(engine, question, depth, mask, wider=False)
+        if not distinct:
+            return hits
+        out = self.distinct_apis(hits, k)
+        allowed = len(self.docs) if mask is None else int(mask.sum())
+        while len(out) < k and depth < allowed:  # the records fetched hold too few APIs (TF Hub: 221 USE records)
+            depth *= 4
+            out = self._extend(out, self._ranked(engine, question, depth, mask, wider=True), k)
+        return out
+
+    def _ranked(self, engine, question: str, depth: int, mask, wider: bool) -> list[Hit]:  # noqa: ANN001
+        """`depth` records from `engine`, reordered by the direction and task rules. `wider`: a retry for a long
+        list, where the re-scorer also widens its candidate pool (it only ranks its candidates)."""
         if isinstance(engine, HybridRetriever):
             hits = [Hit(self.docs[p], score, ranks) for p, score, ranks in engine.search_with_ranks(question, depth, mask)]
         else:
-            # the re-scorer only ranks its candidates: a list longer than its trained depth widens them
-            wider = {"pool": depth} if engine is self.reranker and 2 * k > engine.depth else {}
+            extra = {"pool": depth} if wider and engine is self.reranker else {}
             hits = [Hit(self.docs[p], score, {engine.name: rank})
-                    for rank, (p, score) in enumerate(engine.search(question, depth, mask, **wider), start=1)]
+                    for rank, (p, score) in enumerate(engine.search(question, depth, mask, **extra), start=1)]
         hits = prefer_direction(question, hits)  # "English to French" never answered by a fr→en model
-        hits = prefer_asked_task(question, hits)  # "caption my photos" never answered first by a text-to-image model
-        return self.distinct_apis(hits, k) if distinct else hits
+        return prefer_asked_task(question, hits)  # "caption my photos" never answered first by a text-to-image model
+
+    def _extend(self, first: list[Hit], wider: list[Hit], k: int) -> list[Hit]:
+        """`first` as it was, then the APIs only the wider search found, up to k: a long list begins with what a
+        short one answers. One scored above a hit before it says so."""
+        lowest = min((hit.score for hit in first), default=float("inf"))
+        seen = {self.api_key(hit.doc) for hit in first}
+        later = [hit if hit.moved_down or hit.score <= lowest else
+                 dataclasses.replace(hit, moved_down="found by a wider search, after the first results")
+                 for hit in self.distinct_apis([h for h in wider if self.api_key(h.doc) not in seen], k - len(first))]
+        return first + later
 
     def distinct_apis(self, hits: list[Hit], k: int) -> list[Hit]:
         """The first k hits with distinct API keys (ties between records of one API: the best-ranked wins)."""

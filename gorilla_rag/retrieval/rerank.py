@@ -122,21 +122,14 @@ class Reranker:
 
     def search(self, question: str, k: int, mask: np.ndarray | None = None,
                pool: int | None = None) -> list[tuple[int, float]]:
-        """The k best-scored candidate records. `pool` (above the trained depth) widens the candidates for a long
-        list, which then extends the usual one: the usual candidates in their order first, then the others, so
-        that `-k 20` begins with what `-k 5` answers."""
-        ranked = self._ranked(question, mask, None)
-        if pool is not None and pool > self.depth and len(ranked) < k:
-            seen = {position for position, _ in ranked}
-            ranked += [hit for hit in self._ranked(question, mask, pool) if hit[0] not in seen]
-        return ranked[:k]
-
-    def _ranked(self, question: str, mask: np.ndarray | None, pool: int | None) -> list[tuple[int, float]]:
+        """The k best-scored candidate records; `pool` (records from each ranker) widens the candidates beyond
+        the trained depth, for a long list (Index.search keeps the usual ranking first)."""
         positions, features = self.candidates(question, mask, pool=pool)
         if not positions:
             return []
         scores = self.score(features)
-        return [(positions[i], float(scores[i])) for i in np.argsort(-scores, kind="stable")]
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [(positions[i], float(scores[i])) for i in order]
 
     # -- persistence and training ---------------------------------------------------------------------------
     def to_dict(self) -> dict:

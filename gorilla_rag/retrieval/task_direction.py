@@ -28,8 +28,13 @@ _IMAGE = r"(?:images?|photos?|pictures?|photographs?|screenshots?|paintings?|dra
 _TEXTUAL = r"(?:text|texts|descriptions?|prompts?|captions?|words|sentences?|stor(?:y|ies)|phrases?|written)"
 
 
-_DOCUMENTS = (r"\b(?:documents?|invoices?|receipts?|pdfs?|contracts?|paperwork|resumes?|(?:tax|application|insurance|"
-              r"order|registration)\s+forms?|scanned\s+(?:pages?|forms?|documents?|copies))\b")
+_DOCUMENTS = (r"\b(?:documents?|invoices?|receipts?|pdfs?|contracts?|paperwork|(?:my|a|the|your|their|our|job)\s+r[eé]sum[eé]s?|"
+              r"(?:tax|application|insurance|order|registration)\s+forms?|scanned\s+(?:pages?|forms?|documents?|copies)|"
+              r"(?-i:bills?)|business\s+cards?|(?:shipping|price|nutrition)\s+labels?|(?:bank|account)\s+statements?|"
+              r"menus?|tickets?)\b")
+# a question about documents or photos is a question only when it asks something
+_ASKS_SOMETHING = re.compile(r"\b(?:questions?|answer\w*|ask\w*|what|which|who|where|when|how\s+(?:many|much)|"
+                             r"is\s+there|are\s+there)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -43,8 +48,11 @@ class OppositeTasks:
     asks: tuple[re.Pattern[str], re.Pattern[str]]
     does: tuple[re.Pattern[str], re.Pattern[str]]
     wins_both: int | None = None
+    only_if: re.Pattern[str] | None = None  # the rule applies only to questions saying this
 
     def asked(self, question: str) -> str | None:
+        if self.only_if is not None and not self.only_if.search(question):
+            return None
         first, second = (bool(pattern.search(question)) for pattern in self.asks)
         if first and second:
             return None if self.wins_both is None else self.names[self.wins_both]
@@ -87,7 +95,7 @@ RULES = (
          re.compile(rf"\b(?:{_IMAGE}|scenes?|camera|gallery|visual)\b", re.I)),
         (re.compile(r"document question|documentquestion|document-question|layoutlm|docvqa", re.I),
          re.compile(r"visual question|visual-question|\bvqa\b", re.I)),
-        wins_both=0),
+        wins_both=0, only_if=_ASKS_SOMETHING),
 )
 
 
@@ -130,7 +138,8 @@ NAMED_TASKS = (
               re.compile(r"\b(?:semantic|instance|panoptic|image|video|medical|pixel[-\s]level)\s+segment\w*|"
                          r"\bsegmentation\s+masks?\b", re.I),
               re.compile(r"segment", re.I), re.compile(r"^audio|speech|speaker|machine translation", re.I),
-              cue=re.compile(r"(?<!word )(?<!speaker )(?<!market )(?<!customer )\bsegment(?:s|ed|ing|ation)?\b", re.I),
+              cue=re.compile(r"(?<!word )(?<!speaker )(?<!market )(?<!customer )\bsegment(?:ed|ing|ation)?\b"
+                             r"(?!\s+(?:of|by|into)\b)", re.I),
               context=re.compile(_VISUAL, re.I)),
     NamedTask("depth estimation",
               re.compile(rf"\bdepth\s+(?:estimation|estimator|maps?|information|perception|sensing|prediction|values?)\b|"
@@ -142,7 +151,8 @@ NAMED_TASKS = (
     NamedTask("pose estimation",
               re.compile(r"\b(?:human|body|person|people|hand|yoga|athletes?|dancers?|players?)\s+(?:poses?|postures?)\b|"
                          r"\bposes?\s+(?:estimation|detection|tracking|keypoints?)\b|"
-                         r"\b(?:estimat|detect|track|recogni[sz])\w*\s+(?:\w+\s+){0,3}(?:poses?|postures?)\b|"
+                         r"\b(?:estimat|detect|track|recogni[sz])\w*\s+(?:\w+\s+){0,3}(?:poses?|postures?)\b"
+                         r"(?=\s*(?:$|[.,;:?!)]|(?:of|in|from|for|and|with|on|estimation|detection|keypoints?|tracking)\b))|"
                          r"\bbody\s+(?:key\s?points?|joints|landmarks)\b", re.I),
               re.compile(r"\bpose\b", re.I)),
     NamedTask("fill-mask",
@@ -156,8 +166,9 @@ NAMED_TASKS = (
     NamedTask("sentiment analysis", re.compile(r"\bsentiments?\b", re.I),
               re.compile(r"text classification|sentiment|zero-shot classification", re.I), required=False),
     NamedTask("question answering over text",
-              re.compile(rf"\b(?:answer\w*|questions?)\b[^.?!]*\b{_PASSAGES}|{_PASSAGES}[^.?!]*\b(?:answer\w*|questions?)\b",
-                         re.I),
+              re.compile(rf"\banswer(?:s|ing)?\s+(?:\w+\s+){{0,3}}questions?\b[^.?!]*{_PASSAGES}|"
+                         rf"\b(?:find|extract|get)\w*\s+(?:the\s+)?answers?\b[^.?!]*{_PASSAGES}|"
+                         rf"{_PASSAGES}[^.?!]*\banswer(?:s|ing)?\s+(?:\w+\s+){{0,3}}questions?\b", re.I),
               re.compile(r"(?<!document )(?<!visual )(?<!table )question answering", re.I), required=False,
               unless=re.compile(rf"{_DOCUMENTS}|{_VISUAL}|\btables?\b|\bspreadsheets?\b", re.I)),
     NamedTask("reading text in images",
@@ -200,7 +211,8 @@ def prefer_asked_task(question: str, hits: list[Hit]) -> list[Hit]:
     for task in named_tasks(question):
         does = [task.does(hit.doc) for hit in hits]
         if any(does):  # else nothing here does it: the ranking stands (the pipeline checks the whole corpus)
-            hits = [hit for hit, yes in zip(hits, does) if yes] + [
+            hits = [dataclasses.replace(hit, moved_down=None) if hit.moved_down else hit
+                    for hit, yes in zip(hits, does) if yes] + [
                 hit if hit.moved_down else dataclasses.replace(hit, moved_down=f"does not do {task.name}, "
                                                                "which the question names")
                 for hit, yes in zip(hits, does) if not yes]

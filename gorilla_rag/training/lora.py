@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -63,7 +64,7 @@ class TrainSettings:
             (self.dtype not in (None, "auto", *DTYPE_NAMES), f"unknown dtype {self.dtype!r}: choose one of "
              "float32, bfloat16, float16"),
             (self.quantize not in (None, "4bit", "8bit"), f"unknown quantization {self.quantize!r}: choose 4bit or 8bit"),
-            (self.device is not None and self.device != "auto" and self.device.split(":")[0] not in ("cpu", "cuda", "mps"),
+            (self.device is not None and not re.fullmatch(r"auto|cpu|mps|cuda(?::\d+)?", self.device),
              f"unknown device {self.device!r}: choose cpu, cuda (or cuda:N) or mps"),
             (self.target_modules != "all-linear" and not (self.target_modules and all(self.target_modules)),
              "target modules must be 'all-linear' or comma-separated module names"),

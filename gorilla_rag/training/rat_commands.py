@@ -88,6 +88,9 @@ def check_base(base: str, settings) -> None:  # noqa: ANN001 - lora.TrainSetting
     device = resolve_device(settings.device)
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise GeneratorError(f"--device {device}: this machine has no CUDA GPU that torch can use")
+    if device.startswith("cuda:") and int(device.split(":")[1]) >= torch.cuda.device_count():
+        raise GeneratorError(f"--device {device}: this machine has {torch.cuda.device_count()} CUDA GPU(s), "
+                             f"numbered from 0")
     if device == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
         raise GeneratorError("--device mps: this machine has no Apple GPU that torch can use")
     if settings.quantize and (not device.startswith("cuda") or find_spec("bitsandbytes") is None):

@@ -30,12 +30,15 @@ def sides(question: str) -> set[str]:
     ("generate text from speech", "speech to text"), ("convert speech into written text", "speech to text"),
     ("generate subtitles for my videos", "speech to text"), ("generate a natural voice for my text", "text to speech"),
     ("create a picture from a caption", "text to image"),  # says "caption" too: the specific phrasing wins
+    ("What is the total on this photo of my restaurant bill?", "document question answering"),
 ])
 def test_the_side_a_question_asks_for(question, side):
     assert side in sides(question)
 
 
 @pytest.mark.parametrize("question, neither", [
+    ("Classify images of animals", {"document question answering", "visual question answering"}),  # asks nothing
+    ("resume training a VQA model on my photos: which one?", {"document question answering"}),
     ("classify audio clips", {"speech to text", "text to speech"}),
     ("turn text into speech and speech into text", {"speech to text", "text to speech"}),
     ("summarise this article", {"image to text", "text to image", "document question answering", "visual question answering"}),
@@ -105,6 +108,10 @@ def test_the_index_applies_the_rule(seed_index):
     ("a FAQ bot that answers questions from our product documentation", ["question answering over text"]),
     ("answer questions about the paragraphs of this scanned invoice", []),  # a document question
     ("answer questions about the context of a photo", []),  # a visual question
+    # found by a code review: a verb "poses", plural "segments", other tasks over a FAQ
+    ("Detect whether this email poses a phishing risk", []), ("Split the video into segments by topic", []),
+    ("Translate the answers in our FAQ into Spanish", []), ("Generate quiz questions from textbook paragraphs", []),
+    ("track the poses of dancers in a video", ["pose estimation"]),
 ])
 def test_tasks_a_question_names(question, named):
     assert [task.name for task in named_tasks(question)] == named
@@ -132,3 +139,10 @@ def test_models_doing_a_named_task_come_first_and_a_missing_one_is_found():
     assert missing_task("estimate depth", docs) is None
     assert missing_task("estimate depth", docs, [False, True]).name == "depth estimation"
     assert missing_task("classify images", docs, [False, True]) is None
+
+
+def test_a_hit_a_named_task_puts_first_carries_no_earlier_reason():
+    layoutlm = hf("impira/layoutlm-document-qa", "Multimodal Document Question Answer")
+    vilt = hf("dandelin/vilt-b32-finetuned-vqa", "Multimodal Visual Question Answering")
+    reordered = prefer_asked_task("what text is written on the sign in this photo?", [Hit(layoutlm, 2.0), Hit(vilt, 1.0)])
+    assert reordered[0].doc is layoutlm and reordered[0].moved_down is None  # reading text: document QA does it

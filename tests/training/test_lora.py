@@ -80,7 +80,8 @@ def test_the_cli_refuses_conflicting_inputs(tmp_path, capsys):
     ({"epochs": 0}, "epochs must be a number above 0"), ({"learning_rate": -1e-4}, "learning rate must be a number above 0"),
     ({"lora_dropout": 1.0}, "LoRA dropout must be in"), ({"warmup": 1.5}, "warmup is a share"),
     ({"dtype": "float8"}, "unknown dtype 'float8'"), ({"quantize": "2bit"}, "unknown quantization"),
-    ({"device": "tpu"}, "unknown device 'tpu'"), ({"max_steps": 0}, "max steps must be at least 1"),
+    ({"device": "tpu"}, "unknown device 'tpu'"), ({"device": "cuda:abc"}, "unknown device 'cuda:abc'"),
+    ({"max_steps": 0}, "max steps must be at least 1"),
     ({"target_modules": ("q_proj", "")}, "target modules must be"),
 ])
 def test_impossible_settings_are_refused_before_any_model_loads(settings, message):
