@@ -209,9 +209,12 @@ class Index:
             return hits
         out = self.distinct_apis(hits, k)
         allowed = len(self.docs) if mask is None else int(mask.sum())
-        while len(out) < k and depth < allowed:  # the records fetched hold too few APIs (TF Hub: 221 USE records)
-            depth *= 4
+        # the re-scorer ranks only its candidate pool, whatever the depth: it has seen everything only once widened
+        seen_all = depth >= allowed and engine is not self.reranker
+        while len(out) < k and not seen_all:  # the records fetched hold too few APIs (TF Hub: 221 USE records)
+            depth = depth * 4 if depth < allowed else depth
             out = self._extend(out, self._ranked(engine, question, depth, mask, wider=True), k)
+            seen_all = depth >= allowed
         return out
 
     def _ranked(self, engine, question: str, depth: int, mask, wider: bool) -> list[Hit]:  # noqa: ANN001
