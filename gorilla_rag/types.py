@@ -75,8 +75,9 @@ class ApiDoc:
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """A retrieved doc with its fused score and its rank in each retriever (1-based); `moved_down` says why a
-    rule placed it below hits that score lower (it does the opposite of what the question asks)."""
+    """A retrieved doc with its fused score and its rank in each retriever (1-based); `moved_down` says why it
+    may sit below hits that score lower (a rule: it does the opposite of what the question asks; or only a wider
+    search found it)."""
 
     doc: ApiDoc
     score: float

@@ -40,9 +40,33 @@ def resolve_device(device: str | None = None) -> str:
         return device
     if torch.cuda.is_available():
         return "cuda"
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+    if _mps_available():
         return "mps"
     return "cpu"
+
+
+def _mps_available() -> bool:
+    import torch
+
+    return getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+
+
+def check_device(device: str, quantize: str | None = None) -> None:
+    """Refuse a device this machine lacks (no CUDA, cuda:N past the GPUs present, no Apple GPU), and quantized
+    loading without a CUDA GPU and bitsandbytes."""
+    from importlib.util import find_spec
+
+    import torch
+
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise GeneratorError(f"device {device}: this machine has no CUDA GPU that torch can use")
+    if device.startswith("cuda:") and int(device.split(":")[1]) >= torch.cuda.device_count():
+        raise GeneratorError(f"device {device}: this machine has {torch.cuda.device_count()} CUDA GPU(s), "
+                             f"numbered from 0")
+    if device == "mps" and not _mps_available():
+        raise GeneratorError("device mps: this machine has no Apple GPU that torch can use")
+    if quantize and (not device.startswith("cuda") or find_spec("bitsandbytes") is None):
+        raise GeneratorError(f"{quantize} loading needs a CUDA GPU and bitsandbytes (pip install bitsandbytes)")
 
 
 def resolve_dtype(dtype: str | None, device: str) -> Any:
@@ -157,14 +181,11 @@ def load_model(spec: str, device: str | None = None, dtype: str | None = None,
 
 
 def _quantization(quantize: str, device: str, dtype: Any) -> Any:
-    from importlib.util import find_spec
-
     from transformers import BitsAndBytesConfig
 
     if quantize not in ("4bit", "8bit"):
         raise ValueError(f"unknown quantization {quantize!r}: choose 4bit or 8bit")
-    if not device.startswith("cuda") or find_spec("bitsandbytes") is None:
-        raise GeneratorError(f"{quantize} loading needs a CUDA GPU and bitsandbytes (pip install bitsandbytes)")
+    check_device(device, quantize)  # quantized loading needs a CUDA GPU and bitsandbytes
     if quantize == "8bit":
         return BitsAndBytesConfig(load_in_8bit=True)
     return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=dtype,

@@ -67,15 +67,15 @@ def cmd_train_rat(args: argparse.Namespace) -> int:
     return 0
 
 
+_WEIGHTS = ("*.safetensors", "*.bin", "*.pt", "*.pth", "*.safetensors.index.json", "*.bin.index.json")
+
+
 def check_base(base: str, settings) -> None:  # noqa: ANN001 - lora.TrainSettings
     """Fail now on a base model that cannot load: a missing folder, one without weights, a GGUF file, a hub id
     while offline, a device this machine lacks, or quantization without a CUDA GPU and bitsandbytes."""
-    from importlib.util import find_spec
     from pathlib import Path
 
-    import torch
-
-    from gorilla_rag.generation.local_model import check_hub_reachable, model_location, resolve_device
+    from gorilla_rag.generation.local_model import check_device, check_hub_reachable, model_location, resolve_device
     from gorilla_rag.generation.prompt import GeneratorError
 
     kind, location = model_location(base)
@@ -85,19 +85,7 @@ def check_base(base: str, settings) -> None:  # noqa: ANN001 - lora.TrainSetting
         check_hub_reachable(location)
     elif not any(any(Path(location).glob(pattern)) for pattern in _WEIGHTS):
         raise GeneratorError(f"{location} has no model weights (*.safetensors, *.bin, *.pt): not a usable base")
-    device = resolve_device(settings.device)
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise GeneratorError(f"--device {device}: this machine has no CUDA GPU that torch can use")
-    if device.startswith("cuda:") and int(device.split(":")[1]) >= torch.cuda.device_count():
-        raise GeneratorError(f"--device {device}: this machine has {torch.cuda.device_count()} CUDA GPU(s), "
-                             f"numbered from 0")
-    if device == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise GeneratorError("--device mps: this machine has no Apple GPU that torch can use")
-    if settings.quantize and (not device.startswith("cuda") or find_spec("bitsandbytes") is None):
-        raise GeneratorError(f"--quantize {settings.quantize} needs a CUDA GPU and bitsandbytes (pip install bitsandbytes)")
-
-
-_WEIGHTS = ("*.safetensors", "*.bin", "*.pt", "*.pth", "*.safetensors.index.json", "*.bin.index.json")
+    check_device(resolve_device(settings.device), settings.quantize)
 
 
 def add_commands(sub, groups, command) -> None:  # noqa: ANN001

@@ -1,3 +1,5 @@
+"""Index.search: when the records fetched hold fewer than k APIs, a wider search extends the first answer."""
+
 from gorilla_rag.retrieval.index import Index
 from gorilla_rag.types import ApiDoc, Hit
 
