@@ -80,3 +80,26 @@ def check_responses(questions: list[Question], texts: dict[int, str], questions_
                f"{questions[0].question_id}..{questions[-1].question_id} by line")
     raise GorillaError(f"response file {responses_path} answers none of the {len(questions)} questions of "
                        f"{questions_path}: {why}")
+
+
+# Warn when more than this share of the questions have a gold API the corpus lacks; refuse when most do.
+MAX_GOLD_MISSING_SHARE = 0.05
+
+
+def check_gold_in_corpus(questions: list[Question], verifier, hub: str, corpus: str) -> int:  # noqa: ANN001
+    """The number of questions whose gold API is not in the corpus scored against. Most of them missing: raise
+    (the score would measure the corpus, not the answers: the seed corpus scored against APIBench questions, say);
+    more than a few: warn on stderr, since those questions cannot be answered right."""
+    from gorilla_rag.evaluation.scoring import gold_key
+
+    known = [key for key in (gold_key(verifier, q) for q in questions) if key is not None]
+    missing = sum(not verifier.docs_for_key(key, hub) for key in known)
+    if missing > MIN_HUB_SHARE * len(known):
+        raise GorillaError(f"{missing} of {len(known)} questions have a gold API that is not a {hub} API of "
+                           f"{corpus}: answers to them could only be scored wrong. Score against the corpus the "
+                           "questions were written for: `gorilla-rag corpus import apibench <folder>` then "
+                           "`gorilla-rag index build` (or give --home / --corpus)")
+    if missing > MAX_GOLD_MISSING_SHARE * len(questions):
+        print(f"gorilla-rag: warning: {missing} of {len(questions)} questions have a gold API that is not in {corpus}; "
+              "no answer to them can be scored right", file=sys.stderr)
+    return missing

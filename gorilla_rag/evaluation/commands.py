@@ -9,7 +9,7 @@ import sys
 
 def cmd_eval_apibench(args: argparse.Namespace) -> int:
     """Run the pipeline over an APIBench question file and print strict/official accuracy and recall@k."""
-    from gorilla_rag.evaluation.checks import check_hub, require_questions
+    from gorilla_rag.evaluation.checks import check_gold_in_corpus, check_hub, require_questions
     from gorilla_rag.evaluation.questions import load_questions, write_responses
     from gorilla_rag.evaluation.run import evaluate_pipeline
     from gorilla_rag.evaluation.scoring import format_report
@@ -42,9 +42,10 @@ def cmd_eval_apibench(args: argparse.Namespace) -> int:
     if args.config:
         apply_config(index, args.config)
     pipeline = Pipeline(index, load_generator(args.generator), retriever=retriever)
+    not_in_corpus = check_gold_in_corpus(questions, pipeline.verifier, hub, f"index {index.folder}")
     report, texts = evaluate_pipeline(pipeline, questions, hub, progress=not args.json)
     report.update({"hub": hub, "config": args.config or pipeline.retriever, "generator": args.generator,
-                   "split": args.split, "reranker_learned": learned})
+                   "split": args.split, "reranker_learned": learned, "gold_not_in_corpus": not_in_corpus})
     caveat = trained_on_caveat(args.questions, args.split, learned)
     if caveat:
         report["caveat"] = caveat
@@ -75,7 +76,7 @@ def trained_on_caveat(questions: str, split: str, learned: str | None) -> str | 
 
 def cmd_eval_responses(args: argparse.Namespace) -> int:
     """Score a Gorilla-format response file (another system's output) against a question file."""
-    from gorilla_rag.evaluation.checks import check_hub, check_responses, require_questions
+    from gorilla_rag.evaluation.checks import check_gold_in_corpus, check_hub, check_responses, require_questions
     from gorilla_rag.evaluation.questions import load_questions, load_responses
     from gorilla_rag.evaluation.run import corpus_docs_for, evaluate_responses
     from gorilla_rag.evaluation.scoring import format_report
@@ -89,8 +90,10 @@ def cmd_eval_responses(args: argparse.Namespace) -> int:
     texts = load_responses(args.responses)
     check_responses(questions, texts, args.questions, args.responses)
     docs = corpus_docs_for(hub, args.corpus, args.home)
-    report = evaluate_responses(Verifier(docs), questions, texts, docs, hub)
-    report["hub"] = hub
+    verifier = Verifier(docs)
+    not_in_corpus = check_gold_in_corpus(questions, verifier, hub, args.corpus or "the home corpus")
+    report = evaluate_responses(verifier, questions, texts, docs, hub)
+    report.update({"hub": hub, "gold_not_in_corpus": not_in_corpus})
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0
 

@@ -69,6 +69,8 @@ def format_report(report: dict) -> str:
     if "missing_responses" in report:
         missing = report["missing_responses"]
         lines.append(f"missing responses: {missing} of {strict['n']}" + (" (scored as no call)" if missing else ""))
+    if report.get("gold_not_in_corpus"):
+        lines.append(f"gold API not in the corpus: {report['gold_not_in_corpus']} of {strict['n']} (scored wrong)")
     lines += ["",
               f"{'metric':<28}{'value':>8}",
               f"{'strict accuracy':<28}{strict['accuracy']:>8.1%}",

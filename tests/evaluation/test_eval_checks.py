@@ -170,3 +170,31 @@ def test_held_out_split_is_refused_only_for_stacks_using_the_rescorer(rememberin
         assert report["split"] == "held-out" and report["reranker_learned"] is None
         assert "rerank" not in report["retrieval"] and "caveat" not in report
         assert 0 < report["strict"]["n"] <= 6
+
+
+def test_questions_whose_gold_apis_the_corpus_lacks_are_refused_or_counted(torchhub_questions, tmp_path, capsys):
+    only_midas = write_jsonl(tmp_path / "midas.jsonl", [{"id": "torchhub:intel-isl/midas:DPT_Large",
+                                                         "source": "torchhub", "domain": "Depth",
+                                                         "api_name": "MiDaS", "api_call": MIDAS}])
+    responses = write_jsonl(tmp_path / "r.jsonl", [{"question_id": i, "text": RESNET} for i in (1, 2, 3)])
+    args = ["eval", "responses", "--questions", torchhub_questions, "--hub", "torchhub", "--responses", responses]
+    assert main([*args, "--corpus", only_midas]) == 2  # 2 of 3 gold APIs missing: the score measures the corpus
+    err = capsys.readouterr().err
+    assert "2 of 3 questions have a gold API that is not a torchhub API of" in err and "corpus import" in err
+    with_resnet = write_jsonl(tmp_path / "both.jsonl", [
+        {"id": "torchhub:pytorch/vision:resnet50", "source": "torchhub", "domain": "Classification",
+         "api_name": "resnet50", "api_call": RESNET},
+        {"id": "torchhub:intel-isl/midas:DPT_Large", "source": "torchhub", "domain": "Depth",
+         "api_name": "MiDaS", "api_call": MIDAS}])
+    assert main([*args, "--corpus", with_resnet]) == 0
+    captured = capsys.readouterr()
+    assert "gold API not in the corpus" not in captured.out and "warning" not in captured.err
+    only_resnet = write_jsonl(tmp_path / "resnet.jsonl", [{"id": "torchhub:pytorch/vision:resnet50",
+                                                           "source": "torchhub", "domain": "Classification",
+                                                           "api_name": "resnet50", "api_call": RESNET}])
+    assert main([*args, "--corpus", only_resnet]) == 0  # 1 of 3 missing: scored, and said twice
+    captured = capsys.readouterr()
+    assert "gold API not in the corpus: 1 of 3" in captured.out
+    assert "1 of 3 questions have a gold API that is not in" in captured.err
+    assert main([*args, "--corpus", only_resnet, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["gold_not_in_corpus"] == 1
