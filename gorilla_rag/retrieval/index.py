@@ -219,7 +219,10 @@ class Index:
 
     def _ranked(self, engine, question: str, depth: int, mask, wider: bool) -> list[Hit]:  # noqa: ANN001
         """`depth` records from `engine`, reordered by the direction and task rules. `wider`: a retry for a long
-        list, where the re-scorer also widens its candidate pool (it only ranks its candidates)."""
+        list, where the re-scorer also widens its candidate pool (it only ranks its candidates). A question unlike
+        every one the re-scorer remembers is ranked by the hybrid: there the memory's votes are noise."""
+        if engine is self.reranker and not engine.knows_questions_like(self.dense.query_vector(question)):
+            engine = self.hybrid
         if isinstance(engine, HybridRetriever):
             hits = [Hit(self.docs[p], score, ranks) for p, score, ranks in engine.search_with_ranks(question, depth, mask)]
         else:

@@ -22,6 +22,10 @@ HUB_BLOCKS = ("huggingface", "torchhub", "tfhub")
 FEATURES = BASE_FEATURES + tuple(f"{hub}:{name}" for hub in HUB_BLOCKS for name in BASE_FEATURES)
 RERANKER_FILE = "reranker.json"
 MEMORY_CANDIDATES = 10  # the APIs with the most memory votes join the candidates even if neither ranker found them
+# Below this scope similarity (memory.scope_similarity) a question is unlike every remembered one, and the memory's
+# votes are noise: Index.search ranks it with the untrained hybrid instead. Chosen on the APIBench held-out split and
+# bench/data/in_scope.jsonl; bench/bench_memory_floor.py measures it.
+MEMORY_FLOOR = 0.45
 _NO_VOTES = 1e-4
 
 
@@ -116,6 +120,11 @@ class Reranker:
         hub = hubs[where[first]]
         blocks = [base] + [base * (hub == b)[:, None] for b in range(len(HUB_BLOCKS))]
         return [int(p) for p in representative], np.hstack(blocks).astype(np.float64)
+
+    def knows_questions_like(self, query: np.ndarray) -> bool:
+        """Whether the memory holds questions like this one (a query vector), so its votes mean something; always
+        true without a memory (the re-scorer then reads retrieval features only)."""
+        return not len(self.memory) or self.memory.scope_similarity(query) >= MEMORY_FLOOR
 
     def score(self, features: np.ndarray) -> np.ndarray:
         return ((features - self.mean) / self.scale) @ self.weights + self.bias

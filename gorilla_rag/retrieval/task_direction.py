@@ -37,6 +37,13 @@ _ASKS_SOMETHING = re.compile(r"\b(?:questions?|answer\w*|ask\w*|what|which|who|w
                              r"is\s+there|are\s+there)\b", re.I)
 
 
+# asks for text to speech ("read my emails out loud", "voiceovers for our videos")
+_ASKS_SPEECH = re.compile(r"\btext[-\s]+(?:to|into)[-\s]+(?:speech|audio|voice)\b|"
+                          r"\bread\w*\s+(?:\w+\s+){0,3}(?:aloud|out loud)\b|\bvoice[-\s]?overs?\b|"
+                          r"\b(?:synthesi[sz]\w*|generat\w*|produc\w*|creat\w*)\s+(?:(?:a|an|the|some|natural|"
+                          r"realistic|human-like|spoken|synthetic|new)\s+){0,2}(?:speech|voices?)\b|\btts\b", re.I)
+
+
 @dataclass(frozen=True)
 class OppositeTasks:
     """Two opposite tasks: what a question says to ask for each, and what a model of each says about itself.
@@ -70,10 +77,7 @@ RULES = (
         (re.compile(r"\b(?:speech|audio|voice|spoken)[\w\s-]{0,20}?\b(?:to|into)[-\s]+(?:written\s+|plain\s+)?text\b|"
                     r"\btext\s+from\s+(?:\w+\s+){0,2}(?:speech|audio|voice|recordings?)\b|\bsubtitl\w*|"
                     r"\btranscri\w*|\bspeech[-\s]recogni\w*|\bdictation\b", re.I),
-         re.compile(r"\btext[-\s]+(?:to|into)[-\s]+(?:speech|audio|voice)\b|"
-                    r"\bread\w*\s+(?:\w+\s+){0,3}(?:aloud|out loud)\b|"
-                    r"\b(?:synthesi[sz]\w*|generat\w*|produc\w*|creat\w*)\s+(?:(?:a|an|the|some|natural|realistic|"
-                    r"human-like|spoken|synthetic|new)\s+){0,2}(?:speech|voices?|voice-overs?)\b|\btts\b", re.I)),
+         _ASKS_SPEECH),
         (re.compile(r"speech recognition|speech-to-text|automatic-speech-recognition|\basr\b", re.I),
          re.compile(r"text-to-speech|\btts\b", re.I))),
     OppositeTasks(
@@ -128,6 +132,8 @@ class NamedTask:
         return bool(self.done.search(text)) and not (self.not_done and self.not_done.search(text))
 
 
+_ASKS_MASK = re.compile(r"\[mask\]|<mask>|\bmissing\s+(?:words?|text|tokens?|terms?)\b|"
+                        r"\bfill(?:ing)?[-\s]+(?:in\s+)?(?:the\s+)?(?:blanks?|masks?|gaps?)\b|\bmasked\s+(?:words?|tokens?)", re.I)
 _VISUAL = (r"\b(?:images?|photos?|pictures?|photographs?|scenes?|frames?|videos?|scans?|mri|x-?rays?|satellite|aerial|"
            r"pixels?|cameras?|footage|selfies?)\b")
 _PASSAGES = (r"\b(?:paragraphs?|passages?|articles?|context|wikipedia|documentation|faqs?|knowledge\s+base|manuals?|"
@@ -155,14 +161,31 @@ NAMED_TASKS = (
                          r"(?=\s*(?:$|[.,;:?!)]|(?:of|in|from|for|and|with|on|estimation|detection|keypoints?|tracking)\b))|"
                          r"\bbody\s+(?:key\s?points?|joints|landmarks)\b", re.I),
               re.compile(r"\bpose\b", re.I)),
-    NamedTask("fill-mask",
-              re.compile(r"\[mask\]|<mask>|\bmissing words?\b|\bfill(?:ing)?[-\s]+(?:in\s+)?(?:the\s+)?(?:blanks?|masks?|gaps?)\b|"
-                         r"\bmasked\s+(?:words?|tokens?)", re.I),
-              re.compile(r"fill-mask|fill mask|masked language", re.I), required=False),
+    NamedTask("fill-mask", _ASKS_MASK, re.compile(r"fill-mask|fill mask|masked language", re.I), required=False),
     NamedTask("text generation",
               re.compile(r"\bcontinu\w+\s+(?:\w+\s+){0,3}(?:text|story|sentence|paragraph|line|prompt|writing)s?\b|"
                          r"\bautocomplet\w*|\bcomplete\s+(?:the|my|a|this)\s+(?:sentence|text|story|paragraph)", re.I),
-              re.compile(r"(?<!2)text generation|conversational|causal", re.I), required=False),
+              re.compile(r"(?<!2)text generation|conversational|causal", re.I), required=False,
+              unless=_ASKS_MASK),  # "complete a sentence with the missing word": fill-mask
+    NamedTask("text to speech", _ASKS_SPEECH, re.compile(r"text-to-speech|\btts\b|speech synthesis", re.I),
+              required=False),
+    NamedTask("visual question answering",
+              re.compile(rf"\b(?:answer\w*|ask\w*)\s+(?:\w+\s+){{0,3}}questions?\s+(?:\w+\s+){{0,2}}(?:about|on|regarding|"
+                         rf"related\s+to|of|from|in)\s+(?:\w+\s+){{0,3}}{_IMAGE}\b|\b{_IMAGE}\s+questions?\b|"
+                         rf"\b{_IMAGE}\b[^.?!]{{0,80}}\banswer\w*\s+(?:\w+\s+){{0,3}}questions?\s+about\s+(?:it|them)\b", re.I),
+              re.compile(r"visual question|\bvqa\b|image-to-text", re.I), required=False,
+              unless=re.compile(_DOCUMENTS, re.I)),
+    NamedTask("table question answering",
+              re.compile(r"\banswer\w*\s+(?:\w+\s+){0,3}questions?\b[^.?!]*\b(?:tables?|spreadsheets?)\b|"
+                         r"\b(?:tables?|spreadsheets?)\b[^.?!]*\banswer\w*\s+(?:\w+\s+){0,3}questions?\b|"
+                         r"\bquery\w*\s+(?:\w+\s+){0,3}(?:tables?|spreadsheets?)\b|\btable\s+question|[\"']table[\"']\s*:",
+                         re.I),
+              re.compile(r"table question", re.I), required=False),
+    NamedTask("object detection",
+              re.compile(r"\bbounding[-\s]+box\w*|\bobject\s+detect\w*|\b(?:detect|locat|find)\w*\s+(?:\w+\s+){0,3}"
+                         r"objects?\b(?!\s+(?:types?|categor\w+|class\w*)\b)|\bdraw\w*\s+(?:\w+\s+){0,2}(?:box\w*|boundar\w*|"
+                         r"rectangles?|outlines?)\s+around\b", re.I),
+              re.compile(r"object detection|segmentation", re.I), required=False),
     NamedTask("sentiment analysis", re.compile(r"\bsentiments?\b", re.I),
               re.compile(r"text classification|sentiment|zero-shot classification", re.I), required=False),
     NamedTask("question answering over text",

