@@ -1,7 +1,9 @@
 """Calibrate abstention: the top candidate's cosine similarity on in-scope vs out-of-scope requests.
 
-In scope: the held-out APIBench questions (never trained on) + bench/data/in_scope.jsonl (written by us).
-Out of scope: bench/data/out_of_scope.jsonl (written by us; 20 kinds of request no hub model serves).
+In scope: the held-out APIBench questions (never trained on) + the plainly worded in_scope and plain_tune sets
+(bench/plain_questions.py). Out of scope: bench/data/out_of_scope.jsonl (written by us; 20 kinds of request no hub
+model serves). Check: plain_test (165 plain questions nobody tuned on), scored at each chosen threshold.
+With a memory, the doc cosine's margin (Index.best_similarity, DOC_MARGIN) is swept too.
 Writes the trade-off curve and the chosen threshold to the 'abstention' section of docs/benchmarks.md.
 
     python bench/bench_abstention.py [--index FOLDER] [--apibench PATH]
@@ -18,11 +20,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import REPO, table, write_section  # noqa: E402
+from plain_questions import plain_path  # noqa: E402
 
 from gorilla_rag.indexing import open_index  # noqa: E402
+from gorilla_rag.retrieval import index as index_module  # noqa: E402
 from gorilla_rag.training.pairs import load_pairs, split_pairs  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data"
+MARGINS = (0.2, 0.1, 0.075, 0.05)
 TARGET_OUT, TARGET_IN = 0.95, 0.03  # ≥95% of out-of-scope abstained, ≤3% of in-scope wrongly abstained
 
 
@@ -82,7 +87,9 @@ def main() -> None:
     args = parser.parse_args()
     index = open_index(index=args.index)
     _, held = split_pairs(load_pairs(args.apibench, index.verifier))
-    in_scope = [p.question.text for p in held] + [r["question"] for r in read_jsonl(DATA / "in_scope.jsonl")]
+    in_scope = [p.question.text for p in held] + [r["question"] for name in ("in_scope", "plain_tune")
+                                                  for r in read_jsonl(plain_path(name))]
+    check = [r["question"] for r in read_jsonl(plain_path("plain_test"))]
     out_rows = read_jsonl(DATA / "out_of_scope.jsonl")
     reranker = index.reranker
     if reranker is not None and reranker.split == "all":
@@ -91,11 +98,19 @@ def main() -> None:
     results = {}
     index.reranker = None
     results["closest doc"] = measure(index, in_scope, out_rows)
+    results["closest doc"]["check"] = float((top_similarity(index, check) < results["closest doc"]["threshold"]).mean())
+    default_margin = index_module.DOC_MARGIN
     if reranker is not None and len(reranker.memory):
         index.reranker = reranker
-        results["memory: 5 nearest questions, or closest doc - 0.2"] = measure(index, in_scope, out_rows)
+        for margin in MARGINS:
+            index_module.DOC_MARGIN = margin
+            name = f"memory: 5 nearest questions, or closest doc - {margin}" + (
+                " (default)" if margin == default_margin else "")
+            results[name] = measure(index, in_scope, out_rows)
+            results[name]["check"] = float((top_similarity(index, check) < results[name]["threshold"]).mean())
+        index_module.DOC_MARGIN = default_margin
     summary = [[name, f"{r['threshold']:.3f}", f"{r['caught']:.1%}", f"{r['wrongly']:.1%}",
-                f"{r['cv'][0]:.1%} / {r['cv'][1]:.1%}"] for name, r in results.items()]
+                f"{r['cv'][0]:.1%} / {r['cv'][1]:.1%}", f"{r['check']:.1%}"] for name, r in results.items()]
     kinds = sorted(next(iter(results.values()))["per_kind"])
     per_kind = [[k] + [f"{np.mean(r['per_kind'][k]):.0%}" for r in results.values()] for k in kinds]
     curves = [[row[0]] + [x for r in results.values() for x in r["rows"][i][1:]]
@@ -106,14 +121,16 @@ def main() -> None:
 
 Signal (`Index.best_similarity`): without a memory, the cosine of the closest API doc; with a trained question
 memory, the larger of the mean cosine of the 5 nearest remembered training questions and the closest doc's cosine
-minus 0.2 (query encoder: `{query}`).
-In scope: {len(in_scope)} questions ({len(held)} held-out APIBench, never in the memory, + {len(in_scope) - len(held)} written by us);
+minus a margin (query encoder: `{query}`).
+In scope: {len(in_scope)} questions ({len(held)} held-out APIBench, never in the memory, + {len(in_scope) - len(held)} plainly worded ones
+written by us and a helper: in_scope, plain_tune); check: {len(check)} plainly worded questions nobody tuned on (plain_test);
 out of scope: {len(out_rows)} requests written by us in {len(kinds)} kinds. Goal: ≥ {TARGET_OUT:.0%} of out-of-scope
 abstained with ≤ {TARGET_IN:.0%} of in-scope wrongly abstained. The chosen threshold is the best one on all the data;
 the cross-validated column picks it on half of the kinds (and half of the in-scope questions) and scores the other
 half, so no kind is scored by a threshold that saw it.
 
-{table(["signal", "chosen threshold", "out-of-scope abstained", "in-scope wrongly abstained", "cross-validated out / in"], summary)}
+{table(["signal", "chosen threshold", "out-of-scope abstained", "in-scope wrongly abstained", "cross-validated out / in",
+        "plain_test wrongly abstained"], summary)}
 
 Out-of-scope abstained at the chosen threshold, per kind:
 

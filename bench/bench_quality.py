@@ -83,11 +83,10 @@ def plot(results: list[dict], path: Path) -> None:
 def rescorer(index, train: list, memory: bool):  # noqa: ANN001, ANN201
     """A re-scorer fitted on the training split for the index's current query encoder (with or without memory)."""
     from gorilla_rag.retrieval.memory import QuestionMemory
-    from gorilla_rag.retrieval.rerank import Reranker
+    from gorilla_rag.training.rerank_training import fit_reranker
 
-    examples = [(p.question.text, p.key, p.gold.domain, None) for p in train]  # candidates from every hub
     # without memory: an empty one, so the memory features are constant and carry nothing
-    return Reranker.train(index, examples, memory=None if memory else QuestionMemory(
+    return fit_reranker(index, train, memory=None if memory else QuestionMemory(
         np.zeros((0, index.dense.dimension)), [], []))
 
 

@@ -90,14 +90,15 @@ def apibench_docs(description: str, work_prefix: str) -> tuple[Path, Path, list]
 
 
 def apibench_index_with_reranker(description: str, work_prefix: str) -> tuple:
-    """An index of the imported APIBench docs with a re-scorer fitted on the training split:
+    """An index of the imported APIBench docs with a re-scorer fitted on the training split (and the task-labelled
+    plain questions):
     (index, training pairs, held-out pairs)."""
     from gorilla_rag.retrieval import Index
-    from gorilla_rag.retrieval.rerank import Reranker
     from gorilla_rag.training.pairs import load_pairs, split_pairs
+    from gorilla_rag.training.rerank_training import fit_reranker
 
     apibench, work, docs = apibench_docs(description, work_prefix)
     index = Index.build(docs, work / "index")
     train, held = split_pairs(load_pairs(apibench, index.verifier))
-    index.reranker = Reranker.train(index, [(p.question.text, p.key, p.gold.domain, None) for p in train])
+    index.reranker = fit_reranker(index, train)  # as `train reranker --hold-out` does
     return index, train, held

@@ -50,15 +50,23 @@ def matching_reranker(home: str | Path | None, query_encoder: str | None) -> Pat
     """The home's trained re-scorer when it was trained with this query encoder (its features depend on it)."""
     import json
 
+    from gorilla_rag.retrieval.rerank import Reranker
+
     path = settings.trained_reranker(home)
     if path is None:
         return None
-    trained_with = json.loads(path.read_text(encoding="utf-8")).get("query_encoder")
-    return path if trained_with == query_encoder else None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not Reranker.fits_this_version(data):
+        print(f"gorilla-rag: {path} was trained by another gorilla-rag version (other features): the index is built "
+              "without it; retrain it with `gorilla-rag train reranker`", file=sys.stderr)
+        return None
+    return path if data.get("query_encoder") == query_encoder else None
 
 
-def open_index(home: str | Path | None = None, index: str | Path | None = None, embedder: str | None = None):  # noqa: ANN201
-    """Load an index; the default one is built from the home's corpus on first use, and refused when stale."""
+def open_index(home: str | Path | None = None, index: str | Path | None = None, embedder: str | None = None,  # noqa: ANN201
+               with_reranker: bool = True):
+    """Load an index; the default one is built from the home's corpus on first use, and refused when stale.
+    `with_reranker=False`: its trained re-scorer is left unread (`train reranker` replaces it)."""
     from gorilla_rag.retrieval import Index, IndexLoadError
     from gorilla_rag.retrieval.embedder import Embedder
 
@@ -67,7 +75,7 @@ def open_index(home: str | Path | None = None, index: str | Path | None = None, 
         corpus = settings.paths(home).corpus_for_index()
         print(f"gorilla-rag: no index yet; building {folder} from {corpus} (once)", file=sys.stderr)
         return build_index(home, folder, corpus)
-    loaded = Index.load(folder, Embedder(embedder) if embedder else None)
+    loaded = Index.load(folder, Embedder(embedder) if embedder else None, with_reranker=with_reranker)
     if index is None:
         corpus = settings.paths(home).corpus_for_index()
         built_from = loaded.manifest.get("corpus", {})

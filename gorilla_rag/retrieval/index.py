@@ -25,7 +25,7 @@ KIND = "gorilla-rag-index"
 FORMAT_VERSION = 1
 TEXT_VERSION = 2  # bump when text.bm25_text/dense_text change: old indexes then read as stale
 RETRIEVERS = ("bm25", "dense", "hybrid", "rerank")
-DOC_MARGIN = 0.2  # with a memory, a doc cosine counts this much less than a question cosine (bench_abstention)
+DOC_MARGIN = 0.075  # with a memory, a doc cosine counts this much less than a question cosine (bench_abstention)
 
 
 def _build_option(folder: Path) -> str:
@@ -145,8 +145,9 @@ class Index:
 
     # -- loading ------------------------------------------------------------------------------------
     @classmethod
-    def load(cls, folder: str | Path, embedder: Embedder | None = None) -> Index:
-        """Open an index; refuse (IndexLoadError naming the fix) a missing, partial, corrupt or foreign one."""
+    def load(cls, folder: str | Path, embedder: Embedder | None = None, with_reranker: bool = True) -> Index:
+        """Open an index; refuse (IndexLoadError naming the fix) a missing, partial, corrupt or foreign one.
+        `with_reranker=False` leaves its trained re-scorer unread (`train reranker` replaces it)."""
         folder = Path(folder)
         manifest = read_index_manifest(folder)
         expected = manifest["embedder"]["name"]
@@ -166,11 +167,13 @@ class Index:
         if len(dense) != len(docs) or dense.dimension != manifest["embedder"]["dimension"]:
             raise IndexLoadError(f"index {folder}: dense part does not match its docs; {_rebuild_hint(folder)}")
         index = cls(folder, manifest, docs, bm25, dense)
-        if (folder / RERANKER_FILE).is_file():
+        if with_reranker and (folder / RERANKER_FILE).is_file():
             try:
                 index.attach_reranker(folder / RERANKER_FILE)
             except (OSError, ValueError, KeyError) as exc:
-                raise IndexLoadError(f"index {folder} has an unusable reranker ({exc}); {_rebuild_hint(folder)}") from exc
+                raise IndexLoadError(f"index {folder} has an unusable re-scorer ({exc}): retrain it with `gorilla-rag "
+                                     f"train reranker{_build_option(folder).replace('--name', '--index')}`, or delete {folder / RERANKER_FILE} to "
+                                     "answer without it") from exc
         return index
 
     # -- searching ----------------------------------------------------------------------------------

@@ -66,13 +66,15 @@ class QuestionMemory:
         share = np.bincount(self.entry_domains[entries], weights=weights, minlength=len(self.domain_names))
         return Votes(mass, best, count, share / max(float(weights.sum()), 1e-12))
 
-    def scope_similarity(self, query: np.ndarray) -> float:
-        """Mean cosine of the SCOPE_NEIGHBOURS remembered questions nearest to `query` (-1 when empty): how much
-        this looks like the requests the corpus serves. Separates out-of-scope requests better than the single
-        nearest question (bench/bench_abstention.py)."""
-        if not len(self):
-            return -1.0
+    def scope_similarity(self, query: np.ndarray, exclude: int | None = None) -> float:
+        """Mean cosine of the SCOPE_NEIGHBOURS remembered questions nearest to `query` (-1 when empty), without
+        entry `exclude` (training: leave-one-out): how much this looks like the requests the corpus serves.
+        Separates out-of-scope requests better than the single nearest question (bench/bench_abstention.py)."""
         sims = self.vectors @ query.astype(np.float32)
+        if exclude is not None:
+            sims = np.delete(sims, exclude)
+        if not len(sims):
+            return -1.0
         nearest = np.partition(sims, len(sims) - min(SCOPE_NEIGHBOURS, len(sims)))[-SCOPE_NEIGHBOURS:]
         return float(nearest.mean())
 

@@ -10,16 +10,24 @@ A cross-encoder over 10 candidates costs ~0.4 s per question on 2 CPU cores; the
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from gorilla_rag.retrieval.memory import QuestionMemory
 
+if TYPE_CHECKING:
+    from gorilla_rag.types import ApiDoc
+
 BASE_FEATURES = ("dense_cos", "dense_gap", "bm25_norm", "bm25_log", "memory_prior", "memory_votes",
                  "memory_votes_gap", "memory_best", "memory_domain")
 HUB_BLOCKS = ("huggingface", "torchhub", "tfhub")
-FEATURES = BASE_FEATURES + tuple(f"{hub}:{name}" for hub in HUB_BLOCKS for name in BASE_FEATURES)
+# Each base feature also times the question's scope similarity (memory.scope_similarity), and that itself: how far
+# to trust the memory depends on how like the remembered questions this one is (plainly worded ones are not).
+FEATURES = (BASE_FEATURES + tuple(f"{hub}:{name}" for hub in HUB_BLOCKS for name in BASE_FEATURES)
+            + tuple(f"scope*{name}" for name in BASE_FEATURES) + ("scope",))
 RERANKER_FILE = "reranker.json"
 MEMORY_CANDIDATES = 10  # the APIs with the most memory votes join the candidates even if neither ranker found them
 # Below this scope similarity (memory.scope_similarity) a question is unlike every remembered one, and the memory's
@@ -118,7 +126,9 @@ class Reranker:
             best, domain_share,
         ])
         hub = hubs[where[first]]
+        scope = self.memory.scope_similarity(query, exclude)
         blocks = [base] + [base * (hub == b)[:, None] for b in range(len(HUB_BLOCKS))]
+        blocks += [base * scope, np.full((n, 1), scope)]
         return [int(p) for p in representative], np.hstack(blocks).astype(np.float64)
 
     def knows_questions_like(self, query: np.ndarray) -> bool:
@@ -149,16 +159,21 @@ class Reranker:
     def save(self, path: Path, info: dict | None = None) -> None:
         path.write_text(json.dumps({**self.to_dict(), **(info or {})}, indent=2) + "\n", encoding="utf-8")
 
+    @staticmethod
+    def fits_this_version(data: dict) -> bool:
+        """Whether a saved re-scorer (its JSON) was trained on this version's features."""
+        return data.get("features") == list(FEATURES)
+
     @classmethod
     def load(cls, index, path: Path) -> Reranker:  # noqa: ANN001
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        if data.get("features") != list(FEATURES):
+        if not cls.fits_this_version(data):
             raise ValueError(f"{path}: the re-scorer was trained on other features ({len(data.get('features') or [])} "
-                             f"vs this version's {len(FEATURES)}); retrain it with `gorilla-rag train reranker`")
+                             f"vs this version's {len(FEATURES)}: another gorilla-rag version)")
         memory = QuestionMemory.from_dict(data["memory"]) if data.get("memory") else None
         if memory is not None and memory.vectors.shape[1] != index.dense.dimension:
             raise ValueError(f"{path}: question memory has dimension {memory.vectors.shape[1]}, the index "
-                             f"{index.dense.dimension}; retrain it with `gorilla-rag train reranker`")
+                             f"{index.dense.dimension}")
         reranker = cls(index, np.array(data["weights"]), float(data["bias"]), np.array(data["mean"]),
                        np.array(data["scale"]), int(data.get("depth", 30)), memory)
         reranker.split = str(data.get("split", "train"))
@@ -166,12 +181,15 @@ class Reranker:
 
     @classmethod
     def train(cls, index, examples: list[tuple[str, str, str, np.ndarray | None]], depth: int = 30,  # noqa: ANN001
-              l2: float = 1e-3, memory: QuestionMemory | None = None) -> Reranker:
+              l2: float = 1e-3, memory: QuestionMemory | None = None,
+              task_lists: Sequence[tuple[str, np.ndarray | None, Callable[[ApiDoc], bool]]] = ()) -> Reranker:
         """Fit on (question, gold API key, gold domain, mask) examples with a listwise objective: per question, a
         softmax over its candidates, maximising the probability of the gold API (what top-1 needs).
 
         The examples also become the question memory (unless `memory` is given, e.g. an empty one for an
-        ablation); each example is then scored against the memory without itself (leave-one-out)."""
+        ablation); each example is then scored against the memory without itself (leave-one-out).
+        `task_lists`: (question, mask, does) for questions labelled with a task, not an API: every candidate that
+        `does` counts as gold. They teach the weights only; the memory never holds them."""
         vectors = index.dense.query_embedder.embed([question for question, _, _, _ in examples])
         own = memory is None
         if own:
@@ -183,6 +201,11 @@ class Reranker:
             positions, features = blank.candidates(question, mask, vector, exclude=number if own else None)
             gold = np.array([index.api_key(index.docs[p]) == key for p in positions])
             if gold.any() and not gold.all():  # only lists where the order matters teach anything
+                groups.append((features, gold))
+        for question, mask, does in task_lists:
+            positions, features = blank.candidates(question, mask)
+            gold = np.array([does(index.docs[p]) for p in positions])
+            if gold.any() and not gold.all():
                 groups.append((features, gold))
         x = np.vstack([f for f, _ in groups])
         mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6

@@ -39,7 +39,7 @@ def cmd_train_reranker(args: argparse.Namespace) -> int:
     from gorilla_rag.indexing import open_index
     from gorilla_rag.training.rerank_training import train_reranker
 
-    index = open_index(args.home, args.index)
+    index = open_index(args.home, args.index, with_reranker=False)  # replaced: an old or broken one is no obstacle
     out = settings.paths(args.home).models / settings.TRAINED_RERANKER
     card = train_reranker(index, _apibench(args), out, hold_out=args.hold_out)
     print(json.dumps(card, indent=2))

@@ -69,3 +69,45 @@ def test_by_default_every_question_is_learned_and_held_out_evaluation_is_refused
     report = json.loads(capsys.readouterr().out)
     assert report["split"] == "held-out" and "caveat" not in report
     assert report["strict"]["n"] == sum(is_held_out(text) for text in texts(QUESTION_FILES["tfhub"])) > 0
+
+
+@pytest.mark.slow
+def test_a_re_scorer_of_another_version_is_refused_with_the_fix_and_replaced_by_training(own_index, tmp_path, capsys):
+    from gorilla_rag.indexing import matching_reranker
+    from gorilla_rag.retrieval import IndexLoadError
+    from gorilla_rag.retrieval.index import RERANKER_FILE
+
+    old = {"features": ["dense_cos", "bm25_norm"], "weights": [1.0, 1.0], "bias": 0.0, "mean": [0, 0],
+           "scale": [1, 1], "query_encoder": None}
+    (own_index.folder / RERANKER_FILE).write_text(json.dumps(old))
+    with pytest.raises(IndexLoadError, match="another gorilla-rag version") as refused:
+        Index.load(own_index.folder)
+    assert "gorilla-rag train reranker" in str(refused.value) and "delete" in str(refused.value)
+    apibench = tmp_path / "apibench"
+    write_apibench(apibench, own_index.docs)
+    home = tmp_path / "home"
+    assert main(["train", "reranker", "--home", str(home), "--index", str(own_index.folder),
+                 "--apibench", str(apibench)]) == 0  # the old file is no obstacle: it is what training replaces
+    assert Index.load(own_index.folder).reranker is not None
+    capsys.readouterr()
+    (home / "models" / "apibench-reranker.json").write_text(json.dumps(old))
+    assert matching_reranker(home, None) is None  # `index build` leaves it out, saying why
+    assert "another gorilla-rag version" in capsys.readouterr().err
+
+
+def test_task_labelled_questions_teach_the_weights_without_entering_the_memory(seed_index):
+    """A plain question labelled with a task (not an API): every candidate doing the task is gold."""
+    import numpy as np
+
+    from gorilla_rag.retrieval.rerank import Reranker
+
+    docs = seed_index.docs
+    target = next(d for d in docs if d.source == "torchhub")
+    examples = [(f"which model should the office kiosk use, version {i}?", seed_index.api_key(target), target.domain,
+                 None) for i in range(6)]
+    does = [("turn speech recordings into text", None, lambda doc: "speech recognition" in doc.domain.lower()),
+            ("photos of birds: which species?", None, lambda doc: "image classification" in doc.domain.lower())]
+    plain = Reranker.train(seed_index, examples)
+    taught = Reranker.train(seed_index, examples, task_lists=does)
+    assert len(taught.memory) == len(plain.memory) == 6  # never remembered
+    assert not np.allclose(taught.weights, plain.weights)  # but learned from

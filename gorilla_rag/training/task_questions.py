@@ -1,0 +1,65 @@
+"""Plainly worded questions we wrote, labelled with the task they ask for (not an API), and how to tell whether a
+doc's model does that task. The re-scorer learns from them too (rerank_training.py): APIBench questions all share
+one generated style, and a re-scorer fitted on those alone ranked plainly worded questions worse than the
+untrained hybrid (docs/benchmarks.md, "Plain questions").
+
+- data/in_scope.jsonl: 120 questions written for the abstention calibration;
+- data/plain_tune.jsonl: 206 questions written later by a helper, in many styles (terse, scenario, typos,
+  constraints, model families), most naming no hub.
+
+bench/data/plain_test.jsonl (165 more, by another helper) is never trained on: it is the check.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent / "data"
+TRAINING_SETS = ("in_scope", "plain_tune")
+
+# What a top API's task (does_task) must say for it to do the task a plain question is labelled with.
+TASK_DOMAINS = {
+    "image-classification": r"image classification|^classification", "image-feature-vector": r"feature vector",
+    "text-embedding": r"text embedding|sentence similarity|feature extraction", "summarization": r"summari",
+    "sentiment-analysis": r"text classification", "object-detection": r"object detection",
+    "image-segmentation": r"segmentation", "translation": r"translation|text2text",
+    "text-generation": r"text generation|conversational", "feature-extraction": r"feature|classification",
+    "pose-estimation": r"pose", "token-classification": r"token classification",
+    "question-answering": r"question answering|text2text", "depth-estimation": r"depth",
+    "sentence-embeddings": r"sentence similarity|embedding|feature extraction",
+    "zero-shot-classification": r"zero-shot classification", "fill-mask": r"fill-mask",
+    "automatic-speech-recognition": r"speech recognition|speech-to-text", "image-captioning": r"image-to-text",
+    "audio-classification": r"audio classification|audio event|audio embedding", "audio-embedding": r"audio embedding",
+    "text-to-image": r"text-to-image", "text-to-speech": r"text-to-speech", "video-classification": r"video classification",
+    "table-question-answering": r"table question", "zero-shot-image-classification": r"zero-shot image",
+    "visual-question-answering": r"visual question", "document-question-answering": r"document question",
+    "audio-to-audio": r"audio-to-audio|audio separation", "conversational": r"conversational|text generation",
+    "voice-activity-detection": r"voice activity",
+}
+
+
+# TorchHub's domain field is often not the task (MiDaS, Silero speech-to-text and Tacotron 2 are filed under
+# "Classification", the fairseq translation model under "Semantic Segmentation"): there the functionality says it.
+_TORCHHUB_TASK_WORDS = re.compile(r"speech|depth|voice|translation|generative|separation|synthesis", re.I)
+
+
+def read_task_questions(path: Path) -> list[dict]:
+    """The questions of a JSON-lines file ({"hub", "task", "question"}) whose task label TASK_DOMAINS knows."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [row for row in rows if row["task"] in TASK_DOMAINS]
+
+
+def training_task_questions() -> list[dict]:
+    """Every task-labelled question the re-scorer learns from."""
+    return [row for name in TRAINING_SETS for row in read_task_questions(DATA / f"{name}.jsonl")]
+
+
+def does_task(doc, task: str) -> bool:  # noqa: ANN001
+    """Whether the doc's model does the labelled task, by its domain (TorchHub: also its functionality where that
+    names a task; first, so that "Classification" there is not read as image classification)."""
+    said = doc.domain
+    if doc.source == "torchhub" and _TORCHHUB_TASK_WORDS.search(doc.functionality):
+        said = f"{doc.functionality} | {doc.domain}"  # WaveGlow: "Speech Synthesis | Text-to-Speech"
+    return bool(re.search(TASK_DOMAINS[task], said, re.I))
