@@ -139,8 +139,8 @@ def main() -> None:
 
 Machine: {machine()}. Held-out = the {sum(n.values())} APIBench questions never trained on (fixed 30% split by
 question text: HF {n['huggingface']}, TorchHub {n['torchhub']} from the train file, TF Hub {n['tfhub']}); every
-re-scorer row is fitted in this run on the other {len(train)} questions (`Reranker.train`, as
-`gorilla-rag train reranker` does, with candidates from every hub). Cells: strict@1 / recall@5 (distinct APIs) /
+re-scorer row is fitted in this run on the other {len(train)} questions and our task-labelled plain questions
+(`fit_reranker`, as `gorilla-rag train reranker --hold-out` does, with candidates from every hub). Cells: strict@1 / recall@5 (distinct APIs) /
 official accuracy, retrieval restricted to the question's hub (as `eval apibench --hub` does); "no hub filter": the
 top API over the whole corpus is the gold one (what `ask` without a source gives). `memory`: the training questions' vectors vote for their APIs and domains
 (retrieval/memory.py). Questions are read in bf16 where the CPU has it natively (this one: {bf16_native()}), as

@@ -4,8 +4,8 @@ without them, on three question sets.
 - seed: bench/data/seed_questions.jsonl, plainly worded questions over the seed corpus with their gold APIs
   (written by us after the task words; the most biased set, reported for what the README's main job sees);
 - plain: plainly worded questions over the APIBench corpus (bench/plain_questions.py: in_scope, written by us
-  before the task words existed, and plain_test, written later by a helper who had not seen them); scored on
-  whether the top API does the labelled task;
+  before the task words existed; plain_tune and plain_test, written later by helpers who had not seen them);
+  scored on whether the top API does the labelled task;
 - APIBench held-out: the 492 held-out questions (strict@1 / recall@5, untrained hybrid, per hub).
 
     python bench/bench_task_words.py [--apibench PATH]
@@ -52,7 +52,7 @@ def seed_scores(index: Index) -> dict[str, str]:
 
 
 def plain_scores(index: Index) -> dict[str, str]:
-    """Top API does the labelled task, per retriever: in_scope / plain_test (bench/plain_questions.py)."""
+    """Top API does the labelled task, per retriever, for each plain set (bench/plain_questions.py)."""
     return {retriever: " / ".join(f"{task_accuracy(index, plain_questions(name), retriever, True):.1%}"
                                   for name in PLAIN_SETS) for retriever in RETRIEVERS}
 
@@ -91,8 +91,9 @@ def main() -> None:
         "retrieval/task_words.py adds to each doc's BM25 text. Seed: top-1 / top-5 gold on "
         f"{n_seed} plainly worded seed-corpus questions (bench/data/seed_questions.jsonl, written after the task",
         "words: biased in their favour). Plain: top API does the labelled task (hub filter on), on plainly worded",
-        f"questions over the APIBench corpus: in_scope ({n_plain[0]}, written by us before the task words) / plain_test",
-        f"({n_plain[1]}, written later by a helper who had not seen them). APIBench: held-out strict@1 / recall@5 of",
+        f"questions over the APIBench corpus: in_scope ({n_plain[0]}, written by us before the task words) / plain_tune",
+        f"({n_plain[1]}) / plain_test ({n_plain[2]}), both written later by helpers who had not seen them; the task words",
+        "learn nothing, so all three are unseen here. APIBench: held-out strict@1 / recall@5 of",
         "untrained hybrid retrieval, per hub.", "",
         table(["index", *(f"seed {r}" for r in RETRIEVERS), *(f"plain {r}" for r in RETRIEVERS),
                "APIBench HF", "APIBench TorchHub", "APIBench TF Hub"], rows),

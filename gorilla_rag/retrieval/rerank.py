@@ -32,7 +32,7 @@ RERANKER_FILE = "reranker.json"
 MEMORY_CANDIDATES = 10  # the APIs with the most memory votes join the candidates even if neither ranker found them
 # Below this scope similarity (memory.scope_similarity) a question is unlike every remembered one, and the memory's
 # votes are noise: Index.search ranks it with the untrained hybrid instead. Chosen on the APIBench held-out split and
-# bench/data/in_scope.jsonl; bench/bench_memory_floor.py measures it.
+# the plain questions we train on (training/task_questions.py); bench/bench_memory_floor.py measures it.
 MEMORY_FLOOR = 0.45
 _NO_VOTES = 1e-4
 

@@ -1,0 +1,36 @@
+"""The task-labelled plain questions the re-scorer learns from: well formed, and scored by what a model does
+(TorchHub files several models under a domain that is not their task)."""
+
+import json
+
+from gorilla_rag.training.task_questions import DATA, TASK_DOMAINS, TRAINING_SETS, does_task, training_task_questions
+from gorilla_rag.types import ApiDoc
+
+
+def test_every_training_question_is_well_formed_and_known():
+    rows = [json.loads(line) for name in TRAINING_SETS
+            for line in (DATA / f"{name}.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert all(set(row) >= {"hub", "task", "question"} and row["hub"] in ("huggingface", "torchhub", "tfhub")
+               for row in rows)
+    known = training_task_questions()
+    assert len(known) > 300 and all(row["task"] in TASK_DOMAINS for row in known)
+    assert len({row["question"].lower() for row in known}) == len(known)  # no question twice
+
+
+def torchhub(name: str, domain: str, functionality: str) -> ApiDoc:
+    return ApiDoc(id=f"torchhub:{name}", source="torchhub", domain=domain, functionality=functionality, api_name=name,
+                  api_call=f"torch.hub.load('x/{name}', '{name}')")
+
+
+def test_a_model_does_the_task_its_functionality_names_when_its_domain_is_wrong():
+    midas = torchhub("MiDaS", "Classification", "Computing relative depth from a single image")
+    waveglow = torchhub("waveglow", "Text-to-Speech", "Speech Synthesis")
+    silero = torchhub("silero_stt", "Classification", "Speech-To-Text")
+    resnet = torchhub("resnet50", "Classification", "Deep Residual Networks")
+    assert does_task(midas, "depth-estimation") and not does_task(midas, "image-classification")
+    assert does_task(waveglow, "text-to-speech")
+    assert does_task(silero, "automatic-speech-recognition") and not does_task(silero, "image-classification")
+    assert does_task(resnet, "image-classification") and not does_task(resnet, "depth-estimation")
+    hf = ApiDoc(id="huggingface:x", source="huggingface", domain="Natural Language Processing Summarization",
+                functionality="Speech synthesis of summaries", api_name="x", api_call="pipeline('summarization')")
+    assert does_task(hf, "summarization") and not does_task(hf, "text-to-speech")  # elsewhere the domain decides
