@@ -68,6 +68,16 @@ def cross_validated(inside: np.ndarray, outside: np.ndarray, kinds: list[str]) -
     return float(np.mean(caught)), float(np.mean(wrongly))
 
 
+def abstains_unless_named(index, questions: list[str], threshold: float) -> float:  # noqa: ANN001
+    """Share abstained by the pipeline's rule: below the threshold, unless the question names one of its top 5
+    candidates (Pipeline._answer)."""
+    from gorilla_rag.retrieval.model_names import named_model
+
+    return float(np.mean([index.best_similarity(q) < threshold
+                          and named_model(q, [h.doc for h in index.search(q, 5)], index.docs) is None
+                          for q in questions]))
+
+
 def measure(index, in_scope: list[str], out_rows: list[dict]) -> dict:  # noqa: ANN001
     inside = top_similarity(index, in_scope)
     outside = top_similarity(index, [r["question"] for r in out_rows])
@@ -111,6 +121,11 @@ def main() -> None:
         index_module.DOC_MARGIN = default_margin
     summary = [[name, f"{r['threshold']:.3f}", f"{r['caught']:.1%}", f"{r['wrongly']:.1%}",
                 f"{r['cv'][0]:.1%} / {r['cv'][1]:.1%}", f"{r['check']:.1%}"] for name, r in results.items()]
+    default = next(r for name, r in results.items() if name.endswith("(default)") or len(results) == 1)
+    naming = [abstains_unless_named(index, questions, default["threshold"])
+              for questions in ([r["question"] for r in out_rows], in_scope, check)]
+    summary.append(["the default, but a question naming a candidate model is answered (retrieval/model_names.py)",
+                    f"{default['threshold']:.3f}", f"{naming[0]:.1%}", f"{naming[1]:.1%}", "–", f"{naming[2]:.1%}"])
     kinds = sorted(next(iter(results.values()))["per_kind"])
     per_kind = [[k] + [f"{np.mean(r['per_kind'][k]):.0%}" for r in results.values()] for k in kinds]
     curves = [[row[0]] + [x for r in results.values() for x in r["rows"][i][1:]]

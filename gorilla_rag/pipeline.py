@@ -94,10 +94,25 @@ class Pipeline:
         return replace(answer, constraints=filters.describe())
 
     def _answer(self, question: str, k: int | None, filters, retriever: str | None) -> Answer:  # noqa: ANN001
-        from gorilla_rag.retrieval.task_direction import missing_task
+        from gorilla_rag.retrieval.model_names import named_model
 
         hits = self.index.search(question, k=k or self.k, retriever=retriever or self.retriever, filters=filters)
         similarity = self._similarity(question, filters) if hits else None
+        if similarity is None or similarity >= self.min_similarity:
+            return self._answer_hits(question, hits, filters, similarity)
+        named = named_model(question, [hit.doc for hit in hits], self.index.docs)
+        if named is None:
+            return self._answer_hits(question, hits, filters, similarity)
+        # a terse "silero vad" sits far from every doc, yet the user named the model: answer, and say why
+        answer = self._answer_hits(question, hits, filters, None)
+        note = (f"The question names {named[1]!r} ({named[0].api_name}), so it is answered although it is far from "
+                f"every doc (similarity {similarity:.3f}, below the abstention threshold {self.min_similarity:.3f}).")
+        return replace(answer, explanation=f"{note} {answer.explanation}".strip())
+
+    def _answer_hits(self, question: str, hits: list, filters, similarity: float | None) -> Answer:  # noqa: ANN001
+        """The answer from the retrieved hits; `similarity` below the threshold (None: not checked) abstains."""
+        from gorilla_rag.retrieval.task_direction import missing_task
+
         if not hits or (similarity is not None and similarity < self.min_similarity):
             reason = (f"no API in the corpus fits this request (closest match {similarity:.3f}, below the abstention "
                       f"threshold {self.min_similarity:.3f}; the candidates are listed as alternatives, and "

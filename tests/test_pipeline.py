@@ -189,3 +189,12 @@ def test_verified_code_is_kept_as_generated(seed_index):
 def test_a_similarity_threshold_outside_a_cosine_range_is_refused(seed_index, threshold):
     with pytest.raises(ValueError, match="cosine similarity from -1 to 1"):
         Pipeline(seed_index, min_similarity=threshold)
+
+
+def test_a_question_naming_a_model_is_answered_below_the_threshold_and_says_why(seed_index):
+    pipe = Pipeline(seed_index, min_similarity=0.99)  # every question is far from the docs at this threshold
+    answer = pipe.ask("yolov5s please")
+    assert answer.status == "verified" and "yolov5" in answer.call
+    assert "names 'yolov5" in answer.explanation and "below the abstention threshold 0.990" in answer.explanation
+    assert pipe.ask("detect objects in my photos").status == "no_match"  # names no model: the threshold holds
+    assert pipe.ask("Export my PyTorch model to ONNX").status == "no_match"  # frameworks are not models
