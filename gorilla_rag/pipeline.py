@@ -11,8 +11,9 @@ from gorilla_rag.types import Answer, ApiDoc, GeneratedCall, Hit, Verification
 
 MAX_QUESTION_CHARS = 4000
 # Abstain when Index.best_similarity is below this: the closest doc's cosine (first value) or, when the index has
-# a trained question memory, max(mean cosine of the 5 nearest remembered questions, doc cosine - 0.2) (second
-# value). Both calibrated by bench/bench_abstention.py (docs/benchmarks.md).
+# a trained question memory, max(mean cosine of the 5 nearest remembered questions, doc cosine - DOC_MARGIN)
+# (second value). Both calibrated by bench/bench_abstention.py (docs/benchmarks.md). A question naming one of its
+# candidate models outright is answered below the threshold (retrieval/model_names.py).
 DEFAULT_MIN_SIMILARITY = 0.25
 DEFAULT_MIN_SIMILARITY_WITH_MEMORY = 0.395
 
@@ -105,8 +106,8 @@ class Pipeline:
             return self._answer_hits(question, hits, filters, similarity)
         # a terse "silero vad" sits far from every doc, yet the user named the model: answer, and say why
         answer = self._answer_hits(question, hits, filters, None)
-        note = (f"The question names {named[1]!r} ({named[0].api_name}), so it is answered although it is far from "
-                f"every doc (similarity {similarity:.3f}, below the abstention threshold {self.min_similarity:.3f}).")
+        note = (f"The question names {named[1]!r}, a model among the candidates, so it is answered although it is far "
+                f"from every doc (similarity {similarity:.3f}, below the abstention threshold {self.min_similarity:.3f}).")
         return replace(answer, explanation=f"{note} {answer.explanation}".strip())
 
     def _answer_hits(self, question: str, hits: list, filters, similarity: float | None) -> Answer:  # noqa: ANN001

@@ -68,18 +68,22 @@ def _prose_words(corpus: list[ApiDoc]) -> frozenset[str]:
 
 @lru_cache(maxsize=4096)
 def _identifier_parts(api_call: str, api_name: str) -> frozenset[str]:
-    """The distinctive parts of a doc's identifiers: each quoted argument of its call and its api_name, the
-    owner before a '/' and a URL's host left out ("Salesforce/blip-vqa-base" gives "blip"), split on anything
-    not a letter or digit."""
+    """The distinctive family names in a doc's identifiers: the first part (split on anything not a letter or
+    digit) of each quoted argument of its call and of its api_name, the owner before a '/' and a URL's host left
+    out ("Salesforce/blip-vqa-base" gives "blip"; "vqa", "base" or a dataset such as "covid" further on do not
+    name the model), and of each path segment of a hub handle."""
     names = [api_name, *_QUOTED.findall(api_call)]
     parts: set[str] = set()
     for name in names:
         name = name.lower()
         if "://" in name:  # a hub handle: https://tfhub.dev/google/imagenet/mobilenet_v2_100_224/classification/4
-            name = "/".join(name.split("://", 1)[1].split("/")[2:])
-        elif "/" in name:
-            name = name.split("/", 1)[1]
-        parts.update(p for p in _PARTS.split(name) if _distinctive(p))
+            segments = name.split("://", 1)[1].split("/")[2:]
+        else:
+            segments = [name.split("/", 1)[1] if "/" in name else name]
+        for segment in segments:  # only the first part names the family: "blip" of blip-vqa-base, not "vqa"
+            first = next((p for p in _PARTS.split(segment) if p), "")
+            if _distinctive(first):
+                parts.add(first)
     return frozenset(parts)
 
 

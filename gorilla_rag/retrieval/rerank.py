@@ -24,10 +24,10 @@ if TYPE_CHECKING:
 BASE_FEATURES = ("dense_cos", "dense_gap", "bm25_norm", "bm25_log", "memory_prior", "memory_votes",
                  "memory_votes_gap", "memory_best", "memory_domain")
 HUB_BLOCKS = ("huggingface", "torchhub", "tfhub")
-# Each base feature also times the question's scope similarity (memory.scope_similarity), and that itself: how far
-# to trust the memory depends on how like the remembered questions this one is (plainly worded ones are not).
+# Each base feature also times the question's scope similarity (memory.scope_similarity): how far to trust the
+# memory depends on how like the remembered questions this one is (plainly worded ones are not).
 FEATURES = (BASE_FEATURES + tuple(f"{hub}:{name}" for hub in HUB_BLOCKS for name in BASE_FEATURES)
-            + tuple(f"scope*{name}" for name in BASE_FEATURES) + ("scope",))
+            + tuple(f"scope*{name}" for name in BASE_FEATURES))
 RERANKER_FILE = "reranker.json"
 MEMORY_CANDIDATES = 10  # the APIs with the most memory votes join the candidates even if neither ranker found them
 # Below this scope similarity (memory.scope_similarity) a question is unlike every remembered one, and the memory's
@@ -128,7 +128,7 @@ class Reranker:
         hub = hubs[where[first]]
         scope = self.memory.scope_similarity(query, exclude)
         blocks = [base] + [base * (hub == b)[:, None] for b in range(len(HUB_BLOCKS))]
-        blocks += [base * scope, np.full((n, 1), scope)]
+        blocks.append(base * scope)
         return [int(p) for p in representative], np.hstack(blocks).astype(np.float64)
 
     def knows_questions_like(self, query: np.ndarray) -> bool:

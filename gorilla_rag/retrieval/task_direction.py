@@ -38,10 +38,17 @@ _ASKS_SOMETHING = re.compile(r"\b(?:questions?|answer\w*|ask\w*|what|which|who|w
 
 
 # asks for text to speech ("read my emails out loud", "voiceovers for our videos")
-_ASKS_SPEECH = re.compile(r"\btext[-\s]+(?:to|into)[-\s]+(?:speech|audio|voice)\b|"
-                          r"\bread\w*\s+(?:\w+\s+){0,3}(?:aloud|out loud)\b|\bvoice[-\s]?overs?\b|"
-                          r"\b(?:synthesi[sz]\w*|generat\w*|produc\w*|creat\w*)\s+(?:(?:a|an|the|some|natural|"
-                          r"realistic|human-like|spoken|synthetic|new)\s+){0,2}(?:speech|voices?)\b|\btts\b", re.I)
+_NOT_SPOKEN = (r"(?![-\s]+(?:activity|assistants?|commands?|embeddings?|recogni\w*|detect\w*|clon\w*|segments?|"
+               r"features?|enhancement|separation|translation|to[-\s]+text)\b)")
+_ASKS_SPEECH = re.compile(rf"\btext[-\s]+(?:to|into)[-\s]+(?:speech|audio|voice)\b|"
+                          rf"\bread\w*\s+(?:\w+\s+){{0,3}}(?:aloud|out loud)\b|\bvoice[-\s]?overs?\b{_NOT_SPOKEN}|"
+                          rf"\b(?:synthesi[sz]\w*|generat\w*|produc\w*|creat\w*)\s+(?:(?:a|an|the|some|natural|"
+                          rf"realistic|human-like|spoken|synthetic|new)\s+){{0,2}}(?:speech|voices?)\b{_NOT_SPOKEN}|"
+                          rf"\btts\b", re.I)
+# asks for speech to text ("transcribe my recording")
+_ASKS_TRANSCRIPT = re.compile(r"\b(?:speech|audio|voice|spoken)[\w\s-]{0,20}?\b(?:to|into)[-\s]+(?:written\s+|plain\s+)?"
+                              r"text\b|\btext\s+from\s+(?:\w+\s+){0,2}(?:speech|audio|voice|recordings?)\b|"
+                              r"\bsubtitl\w*|\btranscri\w*|\bspeech[-\s]recogni\w*|\bdictation\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -74,10 +81,7 @@ class OppositeTasks:
 RULES = (
     OppositeTasks(
         ("speech to text", "text to speech"),
-        (re.compile(r"\b(?:speech|audio|voice|spoken)[\w\s-]{0,20}?\b(?:to|into)[-\s]+(?:written\s+|plain\s+)?text\b|"
-                    r"\btext\s+from\s+(?:\w+\s+){0,2}(?:speech|audio|voice|recordings?)\b|\bsubtitl\w*|"
-                    r"\btranscri\w*|\bspeech[-\s]recogni\w*|\bdictation\b", re.I),
-         _ASKS_SPEECH),
+        (_ASKS_TRANSCRIPT, _ASKS_SPEECH),
         (re.compile(r"speech recognition|speech-to-text|automatic-speech-recognition|\basr\b", re.I),
          re.compile(r"text-to-speech|\btts\b", re.I))),
     OppositeTasks(
@@ -161,14 +165,15 @@ NAMED_TASKS = (
                          r"(?=\s*(?:$|[.,;:?!)]|(?:of|in|from|for|and|with|on|estimation|detection|keypoints?|tracking)\b))|"
                          r"\bbody\s+(?:key\s?points?|joints|landmarks)\b", re.I),
               re.compile(r"\bpose\b", re.I)),
-    NamedTask("fill-mask", _ASKS_MASK, re.compile(r"fill-mask|fill mask|masked language", re.I), required=False),
+    NamedTask("fill-mask", _ASKS_MASK, re.compile(r"fill-mask|fill mask|masked language", re.I), required=False,
+              unless=re.compile(rf"{_VISUAL}|\btime[-\s]series\b|\bsensors?\b|\btabular\b|\bocr\b", re.I)),
     NamedTask("text generation",
               re.compile(r"\bcontinu\w+\s+(?:\w+\s+){0,3}(?:text|story|sentence|paragraph|line|prompt|writing)s?\b|"
                          r"\bautocomplet\w*|\bcomplete\s+(?:the|my|a|this)\s+(?:sentence|text|story|paragraph)", re.I),
               re.compile(r"(?<!2)text generation|conversational|causal", re.I), required=False,
               unless=_ASKS_MASK),  # "complete a sentence with the missing word": fill-mask
     NamedTask("text to speech", _ASKS_SPEECH, re.compile(r"text-to-speech|\btts\b|speech synthesis", re.I),
-              required=False),
+              required=False, unless=_ASKS_TRANSCRIPT),  # "reading aloud, I want it transcribed": neither side
     NamedTask("visual question answering",
               re.compile(rf"\b(?:answer\w*|ask\w*)\s+(?:\w+\s+){{0,3}}questions?\s+(?:\w+\s+){{0,2}}(?:about|on|regarding|"
                          rf"related\s+to|of|from|in)\s+(?:\w+\s+){{0,3}}{_IMAGE}\b|\b{_IMAGE}\s+questions?\b|"
@@ -180,12 +185,13 @@ NAMED_TASKS = (
                          r"\b(?:tables?|spreadsheets?)\b[^.?!]*\banswer\w*\s+(?:\w+\s+){0,3}questions?\b|"
                          r"\bquery\w*\s+(?:\w+\s+){0,3}(?:tables?|spreadsheets?)\b|\btable\s+question|[\"']table[\"']\s*:",
                          re.I),
-              re.compile(r"table question", re.I), required=False),
+              re.compile(r"table question", re.I), required=False,
+              unless=re.compile(rf"{_DOCUMENTS}|\bperiodic\s+table\b|\btable\s+of\s+contents\b|\bscann\w*", re.I)),
     NamedTask("object detection",
-              re.compile(r"\bbounding[-\s]+box\w*|\bobject\s+detect\w*|\b(?:detect|locat|find)\w*\s+(?:\w+\s+){0,3}"
+              re.compile(r"\bbounding[-\s]+box\w*|\bobject\s+detect\w*|\b(?:detect|locat)\w*\s+(?:\w+\s+){0,3}"
                          r"objects?\b(?!\s+(?:types?|categor\w+|class\w*)\b)|\bdraw\w*\s+(?:\w+\s+){0,2}(?:box\w*|boundar\w*|"
                          r"rectangles?|outlines?)\s+around\b", re.I),
-              re.compile(r"object detection|segmentation", re.I), required=False),
+              re.compile(r"object detection|instance segmentation|panoptic", re.I), required=False),
     NamedTask("sentiment analysis", re.compile(r"\bsentiments?\b", re.I),
               re.compile(r"text classification|sentiment|zero-shot classification", re.I), required=False),
     NamedTask("question answering over text",

@@ -25,10 +25,10 @@ TASK_DOMAINS = {
     "text-embedding": r"text embedding|sentence similarity|feature extraction", "summarization": r"summari",
     "sentiment-analysis": r"text classification", "object-detection": r"object detection",
     "image-segmentation": r"segmentation", "translation": r"translation|text2text",
-    "text-generation": r"text generation|conversational", "feature-extraction": r"feature|classification",
+    "text-generation": r"text generation|conversational", "feature-extraction": r"feature|image classification|^classification",
     "pose-estimation": r"pose", "token-classification": r"token classification",
-    "question-answering": r"question answering|text2text", "depth-estimation": r"depth",
-    "sentence-embeddings": r"sentence similarity|embedding|feature extraction",
+    "question-answering": r"(?<!table )(?<!visual )(?<!document )question answering|text2text", "depth-estimation": r"depth",
+    "sentence-embeddings": r"sentence similarity|text embedding|feature extraction",
     "zero-shot-classification": r"zero-shot classification", "fill-mask": r"fill-mask",
     "automatic-speech-recognition": r"speech recognition|speech-to-text", "image-captioning": r"image-to-text",
     "audio-classification": r"audio classification|audio event|audio embedding", "audio-embedding": r"audio embedding",
@@ -57,9 +57,12 @@ def training_task_questions() -> list[dict]:
 
 
 def does_task(doc, task: str) -> bool:  # noqa: ANN001
-    """Whether the doc's model does the labelled task, by its domain (TorchHub: also its functionality where that
-    names a task; first, so that "Classification" there is not read as image classification)."""
+    """Whether the doc's model does the labelled task, by its domain (TorchHub: its functionality where that
+    names a task, with the domain only when that is not a generic one)."""
     said = doc.domain
     if doc.source == "torchhub" and _TORCHHUB_TASK_WORDS.search(doc.functionality):
-        said = f"{doc.functionality} | {doc.domain}"  # WaveGlow: "Speech Synthesis | Text-to-Speech"
+        # the generic domains there are wrong (MiDaS: "Classification", fairseq NMT: "Semantic Segmentation");
+        # a specific one is right (WaveGlow: "Speech Synthesis" under "Text-to-Speech")
+        generic = doc.domain in ("Classification", "Semantic Segmentation")
+        said = doc.functionality if generic else f"{doc.functionality} | {doc.domain}"
     return bool(re.search(TASK_DOMAINS[task], said, re.I))

@@ -44,3 +44,16 @@ def test_words_jargon_frameworks_and_owners_are_not_names():
     assert named("Export my PyTorch model to ONNX") is None  # frameworks and formats
     assert named("a Salesforce CRM integration") is None  # the owner before '/' is not the model
     assert named("silero vad", [GPT2]) is None  # only the candidates given count
+
+
+def test_only_the_family_part_of_an_id_names_a_model():
+    """Parts further on in an id are tasks, datasets, sizes or patch widths that programming questions say too."""
+    gpt4 = doc("pipeline('text-generation', model='ingen51/DialoGPT-medium-GPT4')", "ingen51/DialoGPT-medium-GPT4")
+    covid = doc("pipeline('question-answering', model='deepset/roberta-base-squad2-covid')",
+                "deepset/roberta-base-squad2-covid")
+    vit = doc("ViTModel.from_pretrained('google/vit-base-patch16-224-in21k')", "google/vit-base-patch16-224-in21k")
+    corpus = [gpt4, covid, vit]
+    for question in ("Call the GPT4 API with streaming in node", "Plot covid case counts per country",
+                     "Split an image into patches of patch 16", "Use the ImageNet in 1k classes list"):
+        assert named_model(question, corpus, corpus) is None, question
+    assert named_model("DialoGPT for a chatbot", corpus, corpus)[1] == "dialogpt"

@@ -127,6 +127,14 @@ def test_the_index_applies_the_rule(seed_index):
     ("classify the object types in a photo", []), ("How many tables are in this photo of the restaurant?", []),
     ("translate English speech into Spanish speech", []), ("detect missing values in my sensor data", []),
     ("answer questions about this invoice image", []),  # a document question
+    # found by a review of those: other tasks that share their words
+    ("Create a voice activity detector for my audio stream", []),
+    ("Generate speech embeddings to identify the speaker", []),
+    ("Build a voice-over detection tool that finds where narration starts", []),
+    ("I am reading a book aloud and want to transcribe my recording", []),
+    ("Find the main object in this image and classify it", []), ("Fill in the gaps in this damaged photo", []),
+    ("Fill the gaps in my time series sensor data", []),
+    ("Build a chatbot to answer questions about the periodic table of elements", []),
 ])
 def test_tasks_a_question_names(question, named):
     assert [task.name for task in named_tasks(question)] == named

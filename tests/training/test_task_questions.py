@@ -27,6 +27,8 @@ def test_a_model_does_the_task_its_functionality_names_when_its_domain_is_wrong(
     waveglow = torchhub("waveglow", "Text-to-Speech", "Speech Synthesis")
     silero = torchhub("silero_stt", "Classification", "Speech-To-Text")
     resnet = torchhub("resnet50", "Classification", "Deep Residual Networks")
+    nmt = torchhub("transformer", "Semantic Segmentation", "Neural Machine Translation")
+    assert does_task(nmt, "translation") and not does_task(nmt, "image-segmentation")
     assert does_task(midas, "depth-estimation") and not does_task(midas, "image-classification")
     assert does_task(waveglow, "text-to-speech")
     assert does_task(silero, "automatic-speech-recognition") and not does_task(silero, "image-classification")
@@ -34,3 +36,12 @@ def test_a_model_does_the_task_its_functionality_names_when_its_domain_is_wrong(
     hf = ApiDoc(id="huggingface:x", source="huggingface", domain="Natural Language Processing Summarization",
                 functionality="Speech synthesis of summaries", api_name="x", api_call="pipeline('summarization')")
     assert does_task(hf, "summarization") and not does_task(hf, "text-to-speech")  # elsewhere the domain decides
+
+
+def test_the_independent_plain_set_shares_no_question_with_the_training_sets():
+    from pathlib import Path
+
+    test_file = Path(__file__).resolve().parents[2] / "bench" / "data" / "plain_test.jsonl"
+    tested = {json.loads(line)["question"].lower() for line in test_file.read_text().splitlines() if line.strip()}
+    trained = {row["question"].lower() for row in training_task_questions()}
+    assert len(tested) > 150 and not tested & trained
