@@ -2,7 +2,7 @@
 
 In scope: the held-out APIBench questions (never trained on) + the plainly worded in_scope and plain_tune sets
 (bench/plain_questions.py). Out of scope: bench/data/out_of_scope.jsonl (written by us; 20 kinds of request no hub
-model serves). Check: plain_test (165 plain questions nobody tuned on), scored at each chosen threshold.
+model serves). Check: plain_test (163 plain questions nobody tuned on), scored at each chosen threshold.
 With a memory, the doc cosine's margin (Index.best_similarity, DOC_MARGIN) is swept too.
 Writes the trade-off curve and the chosen threshold to the 'abstention' section of docs/benchmarks.md.
 

@@ -4,7 +4,7 @@ the benchmark scripts. The re-scorer learns from the first two (gorilla_rag/trai
 - in_scope (gorilla_rag/training/data/in_scope.jsonl): 120 questions written by us for the abstention
   calibration, before the task words and the task rules; later read while writing those rules;
 - plain_tune (gorilla_rag/training/data/plain_tune.jsonl): 206 questions written by a helper, for tuning;
-- plain_test (bench/data/plain_test.jsonl): 165 questions written by another helper who had not seen the rules,
+- plain_test (bench/data/plain_test.jsonl): 163 questions written by another helper who had not seen the rules,
   the task words or the other sets; never trained on, never read while tuning: the fair check.
 
 A question counts as answered right when the top API does the labelled task (`does_task`).

@@ -1,13 +1,14 @@
 """Plainly worded questions we wrote, labelled with the task they ask for (not an API), and how to tell whether a
 doc's model does that task. The re-scorer learns from them too (rerank_training.py): APIBench questions all share
 one generated style, and a re-scorer fitted on those alone ranked plainly worded questions worse than the
-untrained hybrid (docs/benchmarks.md, "Plain questions").
+untrained hybrid (docs/benchmarks.md, "Memory floor").
 
 - data/in_scope.jsonl: 120 questions written for the abstention calibration;
 - data/plain_tune.jsonl: 206 questions written later by a helper, in many styles (terse, scenario, typos,
   constraints, model families), most naming no hub.
 
-bench/data/plain_test.jsonl (165 more, by another helper) is never trained on: it is the check.
+bench/data/plain_test.jsonl (163 more, by another helper; two that repeated a training question were removed) is
+never trained on: it is the check.
 """
 
 from __future__ import annotations
