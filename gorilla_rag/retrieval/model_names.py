@@ -52,18 +52,22 @@ def _distinctive(part: str) -> bool:
             and part not in _NOT_NAMES and part not in _english_words())
 
 
-_prose_cache: list = [None, frozenset()]  # [the docs list it was read from, its words]
+_prose_cache: tuple[object, frozenset[str]] = (None, frozenset())  # (the docs list read, its words): one tuple,
+# replaced whole, so a thread never reads one corpus's words for another
 
 
 def _prose_words(corpus: list[ApiDoc]) -> frozenset[str]:
     """Every word the corpus's prose (descriptions, functionality) writes in lower case: words and jargon
     ("punctuation", "encoder", "multilingual"), not names, which prose capitalises ("Silero", "BLIP", "ResNet")."""
-    if _prose_cache[0] is not corpus:
-        words = set()
+    global _prose_cache
+    cached_for, words = _prose_cache
+    if cached_for is not corpus:
+        found: set[str] = set()
         for doc in corpus:
-            words.update(re.findall(r"\b[a-z]+\b", f"{doc.description} {doc.functionality}"))
-        _prose_cache[:] = [corpus, frozenset(words)]
-    return _prose_cache[1]
+            found.update(re.findall(r"\b[a-z]+\b", f"{doc.description} {doc.functionality}"))
+        words = frozenset(found)
+        _prose_cache = (corpus, words)
+    return words
 
 
 @lru_cache(maxsize=4096)
