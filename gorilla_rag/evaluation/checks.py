@@ -100,6 +100,6 @@ def check_gold_in_corpus(questions: list[Question], verifier, hub: str, corpus: 
                            "questions were written for: `gorilla-rag corpus import apibench <folder>` then "
                            "`gorilla-rag index build` (or give --home / --corpus)")
     if missing > MAX_GOLD_MISSING_SHARE * len(known):
-        print(f"gorilla-rag: warning: {missing} of {len(questions)} questions have a gold API that is not in {corpus}; "
+        print(f"gorilla-rag: warning: {missing} of {len(known)} questions have a gold API that is not in {corpus}; "
               "no answer to them can be scored right", file=sys.stderr)
     return missing

@@ -28,11 +28,12 @@ RETRIEVERS = ("bm25", "dense", "hybrid", "rerank")
 DOC_MARGIN = 0.075  # with a memory, a doc cosine counts this much less than a question cosine (bench_abstention)
 
 
-def _build_option(folder: Path) -> str:
-    """`--name` as `index build` needs it to write this folder: the name under a home's indexes/, else the path."""
+def _build_option(folder: Path, flag: str = "--name") -> str:
+    """The option naming this folder (`--name` for `index build`, `--index` for `train reranker`): the name under a
+    home's indexes/, else the path; nothing for the default index."""
     if folder.parent.name == "indexes":
-        return "" if folder.name == "default" else f" --name {folder.name}"
-    return f" --name {folder}"
+        return "" if folder.name == "default" else f" {flag} {folder.name}"
+    return f" {flag} {folder}"
 
 
 def _rebuild_hint(folder: Path) -> str:
@@ -172,8 +173,8 @@ class Index:
                 index.attach_reranker(folder / RERANKER_FILE)
             except (OSError, ValueError, KeyError) as exc:
                 raise IndexLoadError(f"index {folder} has an unusable re-scorer ({exc}): retrain it with `gorilla-rag "
-                                     f"train reranker{_build_option(folder).replace('--name', '--index')}`, or delete {folder / RERANKER_FILE} to "
-                                     "answer without it") from exc
+                                     f"train reranker{_build_option(folder, '--index')}`, or delete "
+                                     f"{folder / RERANKER_FILE} to answer without it") from exc
         return index
 
     # -- searching ----------------------------------------------------------------------------------
