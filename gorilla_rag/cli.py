@@ -217,7 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
                            help="return the generator's call even when it fails verification")
             p.add_argument("--min-similarity", type=similarity, metavar="S",
                            help="abstain (no_match) below this similarity to what the index serves; 0 never "
-                                "abstains (default: calibrated, 0.25, or 0.395 with a trained question memory)")
+                                "abstains (default: calibrated per signal: 0.395 with a trained question memory, 0.335 "
+                                "with our task questions, 0.25 on an index built before those)")
 
     p = command("verify", cmd_verify)
     p.add_argument("code", nargs="+", help="code or model output to check; '-' reads stdin")

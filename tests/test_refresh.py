@@ -116,6 +116,9 @@ def test_update_index_embeds_only_changed_text_and_matches_a_full_build(tmp_path
     for question in ("translate English to French", "detect objects in a photo", "speech to text"):
         assert [h.doc.id for h in updated.search(question, k=5, retriever="hybrid")] == \
             [h.doc.id for h in full.search(question, k=5, retriever="hybrid")]
+        assert updated.best_similarity(question) == pytest.approx(full.best_similarity(question), abs=1e-3)
+    # the task questions remembered follow the new docs, as a full build's do
+    assert updated.manifest["task_memory"] == full.manifest["task_memory"] == len(full.task_memory)
 
 
 def serving(home):

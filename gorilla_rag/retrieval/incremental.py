@@ -26,6 +26,7 @@ from gorilla_rag.corpus.store import fingerprint
 from gorilla_rag.retrieval.bm25 import Bm25Retriever
 from gorilla_rag.retrieval.dense import DenseRetriever
 from gorilla_rag.retrieval.index import RERANKER_FILE, Index
+from gorilla_rag.retrieval.task_memory import write_task_memory
 from gorilla_rag.retrieval.text import dense_text
 from gorilla_rag.types import ApiDoc
 
@@ -94,6 +95,8 @@ def update_index(docs: list[ApiDoc], folder: str | Path, previous: Index, corpus
     with open(folder / "docs.jsonl", "w", encoding="utf-8") as handle:
         for doc in ordered:
             handle.write(json.dumps(doc.to_dict(), ensure_ascii=False) + "\n")
+    # which of our task questions the corpus serves may change with its docs
+    task_memory = write_task_memory(ordered, previous.dense.query_embedder.embed_queries, folder)
     if (previous.folder / RERANKER_FILE).is_file():  # it scores retrieval features, not particular docs
         shutil.copyfile(previous.folder / RERANKER_FILE, folder / RERANKER_FILE)
     stats = UpdateStats(len(ordered), len(fresh), len(reuse), len({d.id for d in previous.docs} - {d.id for d in docs}),
@@ -107,6 +110,7 @@ def update_index(docs: list[ApiDoc], folder: str | Path, previous: Index, corpus
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "count": len(ordered), "fingerprint": digest,
         "sources": {s: sum(d.source == s for d in ordered) for s in sorted({d.source for d in ordered})},
         "corpus": {"path": str(corpus_path) if corpus_path else None, "fingerprint": digest},
+        "task_memory": len(task_memory) if task_memory is not None else 0,
         "update": {"from_fingerprint": previous.manifest.get("fingerprint"), **asdict(stats)},
     }
     # Written last, as Index.build does: a folder without it is never mistaken for a whole index.

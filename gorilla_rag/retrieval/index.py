@@ -19,6 +19,7 @@ from gorilla_rag.retrieval.hybrid import HybridRetriever
 from gorilla_rag.retrieval.languages import prefer_direction
 from gorilla_rag.retrieval.rerank import RERANKER_FILE
 from gorilla_rag.retrieval.task_direction import prefer_asked_task
+from gorilla_rag.retrieval.task_memory import TASK_DOC_MARGIN, TASK_MEMORY_FILE, load_task_memory, write_task_memory
 from gorilla_rag.types import ApiDoc, Hit
 
 KIND = "gorilla-rag-index"
@@ -52,6 +53,7 @@ class Index:
         self.dense = dense
         self.hybrid = HybridRetriever([bm25, dense])
         self.reranker = None  # a learned re-scorer (rerank.Reranker) when the folder holds one
+        self.task_memory = None  # our task-labelled questions the corpus serves (task_memory.py), when built
         self._verifier = None
         self._masks: dict[Filters, object] = {}
 
@@ -70,18 +72,27 @@ class Index:
     def best_similarity(self, question: str, filters: Filters | None = None) -> float:
         """How close the question is to what this index serves: the abstention signal, whatever the ranker.
 
-        Without a memory: the cosine of the closest doc the filters allow. With a trained memory: the larger of
-        the mean cosine of the 5 nearest remembered questions and that doc cosine minus DOC_MARGIN (questions
-        resemble questions more than docs; a strong doc match still counts, for APIs no question mentions).
-        The memory is asked without the filters: it answers "is this the kind of request the corpus serves?";
-        which APIs may answer it is the filters' business.
+        With a trained memory: the larger of the mean cosine of the 5 nearest remembered questions and the
+        cosine of the closest doc the filters allow minus DOC_MARGIN (questions resemble questions more than docs;
+        a strong doc match still counts, for APIs no question mentions). Without one, the same over our task
+        questions the corpus serves (task_memory.py, margin TASK_DOC_MARGIN); an index built before those
+        existed: the doc cosine alone. A memory is asked without the filters: it answers "is this the kind of
+        request the corpus serves?"; which APIs may answer it is the filters' business.
         """
         found = self.dense.search(question, 1, self.mask(filters))
         best = found[0][1] if found else -1.0
-        if self.has_memory:
-            scope = self.reranker.memory.scope_similarity(self.dense.query_vector(question))
-            best = max(best - DOC_MARGIN, scope)
+        memory, margin = ((self.reranker.memory, DOC_MARGIN) if self.has_memory
+                          else (self.task_memory, TASK_DOC_MARGIN))
+        if memory is not None:
+            best = max(best - margin, memory.scope_similarity(self.dense.query_vector(question)))
         return best
+
+    @property
+    def abstention_signal(self) -> str:
+        """Which signal best_similarity reads: "memory" (trained), "task questions" or "closest doc"."""
+        if self.has_memory:
+            return "memory"
+        return "task questions" if self.task_memory is not None else "closest doc"
 
     @property
     def has_memory(self) -> bool:
@@ -116,6 +127,7 @@ class Index:
             dense = DenseRetriever.build(docs, embedder, show_progress=show_progress)
             dense.query_embedder = query_embedder or Embedder(embedder.name, embedder.device, precision="auto")
             dense.save(staging)
+            task_memory = write_task_memory(docs, dense.query_embedder.embed_queries, staging)
             with open(staging / "docs.jsonl", "w", encoding="utf-8") as handle:
                 for doc in docs:
                     handle.write(json.dumps(doc.to_dict(), ensure_ascii=False) + "\n")
@@ -130,6 +142,7 @@ class Index:
                 "embedder": {"name": embedder.name, "dimension": dense.dimension,
                              "query_encoder": query_embedder.name if query_embedder else None},
                 "retrievers": list(RETRIEVERS) if reranker is not None else list(RETRIEVERS[:-1]),
+                "task_memory": len(task_memory) if task_memory is not None else 0,
             }
             # The manifest is written last: a folder without it is never mistaken for a whole index.
             if reranker is not None:
@@ -140,6 +153,7 @@ class Index:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         index = cls(folder, manifest, docs, bm25, dense)
+        index.task_memory = task_memory
         if reranker is not None:
             index.attach_reranker(folder / RERANKER_FILE)
         return index
@@ -163,11 +177,13 @@ class Index:
             # questions are read at the precision this CPU does best (bf16 where native: same answers, faster)
             dense = DenseRetriever.load(folder, embedder or Embedder(expected),
                                         Embedder(query_name or expected, precision="auto"))
+            task_memory = load_task_memory(folder / TASK_MEMORY_FILE)
         except (OSError, RuntimeError, ValueError, KeyError) as exc:
             raise IndexLoadError(f"index {folder} is corrupt ({exc}); {_rebuild_hint(folder)}") from exc
         if len(dense) != len(docs) or dense.dimension != manifest["embedder"]["dimension"]:
             raise IndexLoadError(f"index {folder}: dense part does not match its docs; {_rebuild_hint(folder)}")
         index = cls(folder, manifest, docs, bm25, dense)
+        index.task_memory = task_memory
         if with_reranker and (folder / RERANKER_FILE).is_file():
             try:
                 index.attach_reranker(folder / RERANKER_FILE)

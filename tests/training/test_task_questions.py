@@ -38,6 +38,21 @@ def test_a_model_does_the_task_its_functionality_names_when_its_domain_is_wrong(
     assert does_task(hf, "summarization") and not does_task(hf, "text-to-speech")  # elsewhere the domain decides
 
 
+def test_the_tasks_added_for_the_task_memory_name_their_models():
+    gan = torchhub("DCGAN", "Classification", "Generative Adversarial Networks")
+    assert does_task(gan, "image-generation") and not does_task(gan, "image-classification")
+    def hf(domain: str) -> ApiDoc:
+        return ApiDoc(id=f"huggingface:{domain}", source="huggingface", domain=domain, functionality="", api_name="m",
+                      api_call="pipeline('x')")
+    assert does_task(hf("Tabular Tabular Regression"), "tabular-regression")
+    assert not does_task(hf("Tabular Tabular Regression"), "tabular-classification")
+    assert does_task(hf("Computer Vision Unconditional Image Generation"), "image-generation")
+    assert not does_task(hf("Multimodal Text-to-Image"), "image-generation")  # a prompt is another task
+    assert does_task(hf("Computer Vision Image-to-Image"), "image-to-image")
+    assert {row["task"] for row in training_task_questions()} >= {"tabular-classification", "reinforcement-learning",
+                                                                  "pitch-extraction", "text-preprocessing"}
+
+
 def test_the_independent_plain_set_shares_no_question_with_the_training_sets():
     from pathlib import Path
 

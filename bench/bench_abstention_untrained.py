@@ -1,0 +1,127 @@
+"""Calibrate abstention for indexes without a trained question memory (the README's main job, any corpus before
+`train reranker`): the closest doc's cosine alone vs our task questions (retrieval/task_memory.py).
+
+Two corpora, calibrated together: the seed corpus (in scope: bench/data/seed_questions.jsonl, ours) and APIBench
+(in scope: the held-out questions). On both, our task questions the corpus serves are in scope too, each scored
+against the others (leave-one-out: they are the memory). Out of scope: bench/data/out_of_scope.jsonl on both.
+The threshold kept is the one catching the most out-of-scope requests on the worse corpus while wrongly abstaining
+on at most 3% of the in-scope questions of each. Check: plain_test (163 plain questions; caveat in the section).
+Writes the 'abstention-untrained' section of docs/benchmarks.md.
+
+    python bench/bench_abstention_untrained.py [--apibench PATH]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_abstention import DATA, TARGET_IN, TARGET_OUT, read_jsonl  # noqa: E402
+from common import apibench_docs, machine, table, write_section  # noqa: E402
+from plain_questions import plain_path  # noqa: E402
+
+from gorilla_rag import settings  # noqa: E402
+from gorilla_rag.corpus.store import read_corpus  # noqa: E402
+from gorilla_rag.pipeline import DEFAULT_MIN_SIMILARITY  # noqa: E402
+from gorilla_rag.retrieval import Index  # noqa: E402
+from gorilla_rag.retrieval.task_memory import TASK_DOC_MARGIN, build_task_memory, served_task_questions  # noqa: E402
+from gorilla_rag.training.pairs import load_pairs, split_pairs  # noqa: E402
+
+MARGINS = (0.0, 0.05, 0.1, 0.15)
+THRESHOLDS = np.round(np.arange(0.15, 0.50, 0.005), 3)
+
+
+def signals(index: Index, questions: list[str], margin: float | None) -> np.ndarray:
+    """The closest doc's cosine (margin None), else max(that - margin, mean cosine of the 5 nearest task
+    questions other than the question itself)."""
+    saved, index.task_memory = index.task_memory, None
+    doc = np.array([index.best_similarity(q) for q in questions])
+    index.task_memory = saved
+    if margin is None:
+        return doc
+    position = {row["question"]: i for i, row in enumerate(served_task_questions(index.docs))}
+    scope = np.array([saved.scope_similarity(index.dense.query_vector(q), exclude=position.get(q)) for q in questions])
+    return np.maximum(doc - margin, scope)
+
+
+def corpus_sets(index: Index, own: dict[str, list[str]]) -> dict[str, list[str]]:
+    """In-scope sets of one corpus: its own questions and our task questions it serves; "out"; "plain_test"."""
+    return {**own, "task questions (leave-one-out)": [r["question"] for r in served_task_questions(index.docs)],
+            "out": [r["question"] for r in read_jsonl(DATA / "out_of_scope.jsonl")],
+            "plain_test": [r["question"] for r in read_jsonl(plain_path("plain_test"))]}
+
+
+def rates(scores: dict[str, np.ndarray], threshold: float) -> dict[str, float]:
+    return {name: float((values < threshold).mean()) for name, values in scores.items()}
+
+
+def in_scope_rate(scores: dict[str, np.ndarray], threshold: float) -> float:
+    inside = np.concatenate([v for name, v in scores.items() if name not in ("out", "plain_test")])
+    return float((inside < threshold).mean())
+
+
+def choose(per_corpus: list[dict[str, np.ndarray]]) -> float:
+    """The threshold with the most out-of-scope caught on the worse corpus, each corpus's in-scope ≤ TARGET_IN."""
+    best = (0.0, -1.0)
+    for threshold in THRESHOLDS:
+        if all(in_scope_rate(scores, threshold) <= TARGET_IN for scores in per_corpus):
+            caught = min(rates(scores, threshold)["out"] for scores in per_corpus)
+            if caught > best[1]:
+                best = (float(threshold), caught)
+    return best[0]
+
+
+def main() -> None:
+    apibench, work, docs = apibench_docs(__doc__, "gorilla-bench-abstain-")
+    corpora = {}
+    seed = Index.build(read_corpus(settings.seed_corpus_dir()), work / "seed-index")
+    corpora["seed"] = (seed, {"seed questions": [r["question"] for r in read_jsonl(DATA / "seed_questions.jsonl")]})
+    api = Index.build(docs, work / "apibench-index")
+    _, held = split_pairs(load_pairs(apibench, api.verifier))
+    corpora["APIBench"] = (api, {"held-out APIBench": [p.question.text for p in held]})
+    for index, _ in corpora.values():
+        if index.task_memory is None:  # built by this version, it has one; keep the bench honest if not
+            index.task_memory = build_task_memory(index.docs, index.dense.query_embedder.embed_queries)
+    scores = {(name, margin): {k: signals(index, v, margin) for k, v in corpus_sets(index, own).items()}
+              for name, (index, own) in corpora.items() for margin in (None, *MARGINS)}
+    rows = []
+    for margin in (None, *MARGINS):
+        per_corpus = [scores[(name, margin)] for name in corpora]
+        chosen = choose(per_corpus)
+        shipped = DEFAULT_MIN_SIMILARITY["closest doc" if margin is None else "task questions"]
+        thresholds = [(chosen, "chosen")]
+        if margin in (None, TASK_DOC_MARGIN):  # the signals an index gives (an old one: the closest doc)
+            thresholds = [(chosen, "chosen = default")] if shipped == chosen else thresholds + [(shipped, "default")]
+        signal = "closest doc" if margin is None else f"task questions, or closest doc - {margin}"
+        for threshold, how in thresholds:
+            for name in corpora:
+                got = rates(scores[(name, margin)], threshold)
+                own = [k for k in got if k not in ("out", "plain_test")]
+                rows.append([signal, name, f"{threshold:.3f} ({how})", f"{got['out']:.1%}",
+                             " / ".join(f"{got[k]:.1%}" for k in own), f"{got['plain_test']:.1%}"])
+        print(rows[-2:], flush=True)
+    counts = {name: ", ".join(f"{k} {len(v)}" for k, v in corpus_sets(index, own).items())
+              for name, (index, own) in corpora.items()}
+    body = f"""## Abstention without a trained memory (bench/bench_abstention_untrained.py)
+
+Machine: {machine()}. Indexes with no trained re-scorer (the seed corpus of the README's main job; any corpus before
+`gorilla-rag train reranker`) used to judge "is this in scope?" by the closest doc's cosine alone. They now also
+remember our task-labelled plain questions whose task one of their docs does (retrieval/task_memory.py): the
+signal is max(mean cosine of the 5 nearest, closest doc cosine - margin). Questions, seed: {counts['seed']};
+APIBench: {counts['APIBench']}. Task questions are scored leave-one-out. The threshold is chosen for both corpora at once:
+the most out-of-scope requests caught on the worse corpus while each corpus wrongly abstains on ≤ {TARGET_IN:.0%} of
+its in-scope questions (goal for out of scope: ≥ {TARGET_OUT:.0%}). plain_test is a check, never used to choose;
+caveat: its questions are closer to our task questions than those are to each other (median nearest cosine 0.73
+vs 0.59 between two halves of the task questions), so its rate under the task signal is optimistic.
+
+{table(["signal", "corpus", "threshold", "out-of-scope abstained", "in-scope wrongly abstained (own questions / task questions)", "plain_test wrongly abstained"], rows)}
+"""
+    write_section("abstention-untrained", body)
+    print(body)
+
+
+if __name__ == "__main__":
+    main()
