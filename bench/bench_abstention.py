@@ -106,7 +106,7 @@ def main() -> None:
         sys.exit(f"the re-scorer of {index.folder} remembers the held-out questions this bench scores as in scope; "
                  "train it with `gorilla-rag train reranker --hold-out` first")
     results = {}
-    index.reranker = None
+    index.reranker, index.task_memory = None, None  # the closest doc alone (bench_abstention_untrained.py: the rest)
     results["closest doc"] = measure(index, in_scope, out_rows)
     results["closest doc"]["check"] = float((top_similarity(index, check) < results["closest doc"]["threshold"]).mean())
     default_margin = index_module.DOC_MARGIN

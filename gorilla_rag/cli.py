@@ -161,7 +161,11 @@ def cmd_index_info(args: argparse.Namespace) -> int:
     from gorilla_rag.retrieval import Index
 
     try:  # the manifest can be fine while a part is missing or corrupt
-        Index.load(folder)
+        from gorilla_rag.pipeline import DEFAULT_MIN_SIMILARITY
+
+        signal = Index.load(folder).abstention_signal
+        manifest["abstention"] = f"{signal} (default threshold {DEFAULT_MIN_SIMILARITY[signal]})" + (
+            "; built before task questions existed: `index build` adds them" if "task_memory" not in manifest else "")
         manifest["check"] = "ok: every part loads and matches the manifest"
         stale = stale_reranker(folder)
         if stale:

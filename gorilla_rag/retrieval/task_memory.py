@@ -28,9 +28,9 @@ TASK_DOC_MARGIN = 0.1
 def served_task_questions(docs: list[ApiDoc]) -> list[dict]:
     """Our task-labelled questions ({"hub", "task", "question"}) whose task at least one of the docs does, in the
     order they are remembered."""
-    from gorilla_rag.training.task_questions import does_task, training_task_questions
+    from gorilla_rag.training.task_questions import TASK_MEMORY_SETS, does_task, training_task_questions
 
-    rows = training_task_questions()
+    rows = training_task_questions(TASK_MEMORY_SETS)
     served = {task for task in {row["task"] for row in rows} if any(does_task(doc, task) for doc in docs)}
     return [row for row in rows if row["task"] in served]
 

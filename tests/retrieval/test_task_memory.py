@@ -12,7 +12,7 @@ from gorilla_rag.errors import IndexLoadError
 from gorilla_rag.pipeline import DEFAULT_MIN_SIMILARITY, Pipeline
 from gorilla_rag.retrieval import Index
 from gorilla_rag.retrieval.task_memory import TASK_DOC_MARGIN, TASK_MEMORY_FILE, served_task_questions
-from gorilla_rag.training.task_questions import does_task, training_task_questions
+from gorilla_rag.training.task_questions import TASK_MEMORY_SETS, does_task, training_task_questions
 from gorilla_rag.types import ApiDoc
 
 
@@ -21,7 +21,7 @@ def test_only_tasks_some_doc_does_are_remembered(seed_docs):
     kept = served_task_questions(translation)
     assert kept and {row["task"] for row in kept} == {"translation"}  # not summarization, not speech
     assert len(served_task_questions(seed_docs)) > len(kept)
-    every = training_task_questions()
+    every = training_task_questions(TASK_MEMORY_SETS)
     # in the order of the shipped sets: position i in the memory is a fixed question (the benchmark relies on it)
     assert [row["question"] for row in kept] == [row["question"] for row in every if row["task"] == "translation"]
     assert all(any(does_task(d, row["task"]) for d in seed_docs) for row in served_task_questions(seed_docs))

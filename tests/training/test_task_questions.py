@@ -3,17 +3,18 @@
 
 import json
 
-from gorilla_rag.training.task_questions import DATA, TASK_DOMAINS, TRAINING_SETS, does_task, training_task_questions
+from gorilla_rag.training.task_questions import (DATA, TASK_DOMAINS, TASK_MEMORY_SETS, does_task,
+                                                 training_task_questions)
 from gorilla_rag.types import ApiDoc
 
 
 def test_every_training_question_is_well_formed_and_known():
-    rows = [json.loads(line) for name in TRAINING_SETS
+    rows = [json.loads(line) for name in TASK_MEMORY_SETS
             for line in (DATA / f"{name}.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
     assert all(set(row) >= {"hub", "task", "question"} and row["hub"] in ("huggingface", "torchhub", "tfhub")
                for row in rows)
-    known = training_task_questions()
-    assert len(known) > 300 and all(row["task"] in TASK_DOMAINS for row in known)
+    known = training_task_questions(TASK_MEMORY_SETS)
+    assert len(known) > 400 and len(training_task_questions()) > 300 and all(row["task"] in TASK_DOMAINS for row in known)
     assert len({row["question"].lower() for row in known}) == len(known)  # no question twice
 
 
@@ -49,8 +50,9 @@ def test_the_tasks_added_for_the_task_memory_name_their_models():
     assert does_task(hf("Computer Vision Unconditional Image Generation"), "image-generation")
     assert not does_task(hf("Multimodal Text-to-Image"), "image-generation")  # a prompt is another task
     assert does_task(hf("Computer Vision Image-to-Image"), "image-to-image")
-    assert {row["task"] for row in training_task_questions()} >= {"tabular-classification", "reinforcement-learning",
-                                                                  "pitch-extraction", "text-preprocessing"}
+    remembered = {row["task"] for row in training_task_questions(TASK_MEMORY_SETS)}
+    assert remembered >= {"tabular-classification", "reinforcement-learning", "pitch-extraction", "text-preprocessing"}
+    assert "tabular-classification" not in {row["task"] for row in training_task_questions()}  # the re-scorer's
 
 
 def test_the_independent_plain_set_shares_no_question_with_the_training_sets():
@@ -58,5 +60,5 @@ def test_the_independent_plain_set_shares_no_question_with_the_training_sets():
 
     test_file = Path(__file__).resolve().parents[2] / "bench" / "data" / "plain_test.jsonl"
     tested = {json.loads(line)["question"].lower() for line in test_file.read_text().splitlines() if line.strip()}
-    trained = {row["question"].lower() for row in training_task_questions()}
+    trained = {row["question"].lower() for row in training_task_questions(TASK_MEMORY_SETS)}
     assert len(tested) > 150 and not tested & trained
