@@ -108,7 +108,7 @@ def variants(index, train: list, tuned: str | None):  # noqa: ANN001, ANN201
                  ("rerank + memory, fine-tuned query encoder", tuned, "rerank", True, True)]
     for label, encoder, retriever, needs, memory in rows:
         # as an index reads questions: bf16 where this CPU has it (precision "auto"), unless the row says fp32
-        index.dense.use_query_encoder(Embedder(encoder.removesuffix(":fp32"),
+        index.use_query_encoder(Embedder(encoder.removesuffix(":fp32"),
                                                precision="fp32" if encoder.endswith(":fp32") else "auto"))
         index.reranker = rescorer(index, train, memory) if needs else None
         yield label, retriever

@@ -63,7 +63,7 @@ def main() -> None:
     for label, embedder, threads, trace, light in configs:
         os.environ["GORILLA_RAG_TRACE"], os.environ["GORILLA_RAG_LIGHT_ENCODER"] = trace, light
         single_text._FORWARD.clear()  # rebuilt on first use under this row's setting
-        index.dense.use_query_encoder(embedder)
+        index.use_query_encoder(embedder)
         index.dense.search("warm up", 1)  # FAISS reads its thread setting on first use; set ours after
         faiss.omp_set_num_threads(threads)
         r1 = r5 = 0

@@ -143,7 +143,8 @@ def _lines(data: dict, prefix: str = "") -> list[str]:
 def cmd_index_info(args: argparse.Namespace) -> int:
     """Show what an index holds and how it was built."""
     from gorilla_rag.indexing import resolve_index_folder, stale_reranker
-    from gorilla_rag.retrieval.index import RERANKER_FILE, read_index_manifest
+    from gorilla_rag.retrieval.index_files import read_index_manifest
+    from gorilla_rag.retrieval.rerank import RERANKER_FILE
 
     folder = resolve_index_folder(args.home, args.name)
     manifest = read_index_manifest(folder)
@@ -165,7 +166,8 @@ def cmd_index_info(args: argparse.Namespace) -> int:
 
         signal = Index.load(folder).abstention_signal
         manifest["abstention"] = f"{signal} (default threshold {DEFAULT_MIN_SIMILARITY[signal]})" + (
-            "; built before task questions existed: `index build` adds them" if "task_memory" not in manifest else "")
+            "; built before task questions existed: `index build` adds them"
+            if signal == "closest doc" and "task_memory" not in manifest else "")
         manifest["check"] = "ok: every part loads and matches the manifest"
         stale = stale_reranker(folder)
         if stale:
@@ -221,8 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
                            help="return the generator's call even when it fails verification")
             p.add_argument("--min-similarity", type=similarity, metavar="S",
                            help="abstain (no_match) below this similarity to what the index serves; 0 never "
-                                "abstains (default: calibrated per signal: 0.395 with a trained question memory, 0.335 "
-                                "with our task questions, 0.25 on an index built before those)")
+                                "abstains (default: calibrated per signal: 0.395 with a trained question memory, 0.33 "
+                                "with our task questions, 0.25 where the index has neither)")
 
     p = command("verify", cmd_verify)
     p.add_argument("code", nargs="+", help="code or model output to check; '-' reads stdin")

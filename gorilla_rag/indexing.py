@@ -88,7 +88,7 @@ def open_index(home: str | Path | None = None, index: str | Path | None = None, 
 def open_index_docs(home: str | Path | None = None, index: str | Path | None = None) -> list[ApiDoc]:
     """Only the docs an index serves (what `verify` checks against): its search parts are not read, so a corrupt
     dense or BM25 part does not stop verification. The default index is built on first use, as `open_index` does."""
-    from gorilla_rag.retrieval.index import read_index_docs
+    from gorilla_rag.retrieval.index_files import read_index_docs
 
     folder = resolve_index_folder(home, index)
     if index is None and not folder.exists():
@@ -101,7 +101,8 @@ def stale_reranker(folder: Path) -> str | None:
     (after a refresh changed the docs its memory and weights know): it still loads, but answers may be poor."""
     import json
 
-    from gorilla_rag.retrieval.index import RERANKER_FILE, read_index_manifest
+    from gorilla_rag.retrieval.index_files import read_index_manifest
+    from gorilla_rag.retrieval.rerank import RERANKER_FILE
 
     path = folder / RERANKER_FILE
     if not path.is_file():

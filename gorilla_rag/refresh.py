@@ -229,7 +229,7 @@ def _linked(where: settings.Paths) -> bool:
 def _serving(where: settings.Paths) -> bool:
     """Is the live generation linked and its index built from its corpus (nothing to do when nothing changed)?"""
     from gorilla_rag.indexing import corpus_fingerprint
-    from gorilla_rag.retrieval.index import read_index_manifest
+    from gorilla_rag.retrieval.index_files import read_index_manifest
 
     try:
         built_from = read_index_manifest(where.index()).get("corpus", {}).get("fingerprint")

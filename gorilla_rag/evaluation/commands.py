@@ -116,7 +116,7 @@ def apply_config(index, config: str) -> str:  # noqa: ANN001
 
     name = config_retriever(config)
     if config.endswith("-base"):
-        index.dense.use_query_encoder(Embedder(index.manifest["embedder"]["name"]))
+        index.use_query_encoder(Embedder(index.manifest["embedder"]["name"]))
     return name
 
 

@@ -16,29 +16,23 @@ from gorilla_rag.retrieval.constraints import Filters
 from gorilla_rag.retrieval.dense import DenseRetriever
 from gorilla_rag.retrieval.embedder import Embedder
 from gorilla_rag.retrieval.hybrid import HybridRetriever
+from gorilla_rag.retrieval.index_files import (
+    FORMAT_VERSION,
+    KIND,
+    TEXT_VERSION,
+    build_option,
+    read_docs,
+    read_index_manifest,
+    rebuild_hint,
+)
 from gorilla_rag.retrieval.languages import prefer_direction
 from gorilla_rag.retrieval.rerank import RERANKER_FILE
 from gorilla_rag.retrieval.task_direction import prefer_asked_task
-from gorilla_rag.retrieval.task_memory import TASK_DOC_MARGIN, TASK_MEMORY_FILE, load_task_memory, write_task_memory
+from gorilla_rag.retrieval.task_memory import TASK_DOC_MARGIN, build_task_memory, load_task_memory, write_task_memory
 from gorilla_rag.types import ApiDoc, Hit
 
-KIND = "gorilla-rag-index"
-FORMAT_VERSION = 1
-TEXT_VERSION = 2  # bump when text.bm25_text/dense_text change: old indexes then read as stale
 RETRIEVERS = ("bm25", "dense", "hybrid", "rerank")
 DOC_MARGIN = 0.075  # with a memory, a doc cosine counts this much less than a question cosine (bench_abstention)
-
-
-def _build_option(folder: Path, flag: str = "--name") -> str:
-    """The option naming this folder (`--name` for `index build`, `--index` for `train reranker`): the name under a
-    home's indexes/, else the path; nothing for the default index."""
-    if folder.parent.name == "indexes":
-        return "" if folder.name == "default" else f" {flag} {folder.name}"
-    return f" {flag} {folder}"
-
-
-def _rebuild_hint(folder: Path) -> str:
-    return f"rebuild it with `gorilla-rag index build{_build_option(folder)}`"
 
 
 class Index:
@@ -127,7 +121,7 @@ class Index:
             dense = DenseRetriever.build(docs, embedder, show_progress=show_progress)
             dense.query_embedder = query_embedder or Embedder(embedder.name, embedder.device, precision="auto")
             dense.save(staging)
-            task_memory = write_task_memory(docs, dense.query_embedder.embed_queries, staging)
+            task_memory = write_task_memory(docs, dense.query_embedder, staging)
             with open(staging / "docs.jsonl", "w", encoding="utf-8") as handle:
                 for doc in docs:
                     handle.write(json.dumps(doc.to_dict(), ensure_ascii=False) + "\n")
@@ -169,19 +163,19 @@ class Index:
         if embedder is not None and embedder.name != expected:
             raise IndexLoadError(
                 f"index {folder} was built with embedder {expected!r}, not {embedder.name!r}: "
-                f"use --embedder {expected} or {_rebuild_hint(folder)} --embedder {embedder.name}")
-        docs = _read_docs(folder, manifest)
+                f"use --embedder {expected} or {rebuild_hint(folder)} --embedder {embedder.name}")
+        docs = read_docs(folder, manifest)
         try:
             bm25 = Bm25Retriever.load(folder / "bm25")
             query_name = manifest["embedder"].get("query_encoder")
             # questions are read at the precision this CPU does best (bf16 where native: same answers, faster)
             dense = DenseRetriever.load(folder, embedder or Embedder(expected),
                                         Embedder(query_name or expected, precision="auto"))
-            task_memory = load_task_memory(folder / TASK_MEMORY_FILE)
-        except (OSError, RuntimeError, ValueError, KeyError) as exc:
-            raise IndexLoadError(f"index {folder} is corrupt ({exc}); {_rebuild_hint(folder)}") from exc
+            task_memory = load_task_memory(folder, manifest, dense.query_embedder, dense.dimension)
+        except (OSError, RuntimeError, ValueError, KeyError, TypeError) as exc:
+            raise IndexLoadError(f"index {folder} is corrupt ({exc}); {rebuild_hint(folder)}") from exc
         if len(dense) != len(docs) or dense.dimension != manifest["embedder"]["dimension"]:
-            raise IndexLoadError(f"index {folder}: dense part does not match its docs; {_rebuild_hint(folder)}")
+            raise IndexLoadError(f"index {folder}: dense part does not match its docs; {rebuild_hint(folder)}")
         index = cls(folder, manifest, docs, bm25, dense)
         index.task_memory = task_memory
         if with_reranker and (folder / RERANKER_FILE).is_file():
@@ -189,7 +183,7 @@ class Index:
                 index.attach_reranker(folder / RERANKER_FILE)
             except (OSError, ValueError, KeyError) as exc:
                 raise IndexLoadError(f"index {folder} has an unusable re-scorer ({exc}): retrain it with `gorilla-rag "
-                                     f"train reranker{_build_option(folder, '--index')}`, or delete "
+                                     f"train reranker{build_option(folder, '--index')}`, or delete "
                                      f"{folder / RERANKER_FILE} to answer without it") from exc
         return index
 
@@ -207,6 +201,13 @@ class Index:
     def default_retriever(self) -> str:
         """The best stack this index has: the learned re-scorer when trained, else hybrid fusion."""
         return "rerank" if self.reranker is not None else "hybrid"
+
+    def use_query_encoder(self, embedder: Embedder) -> None:
+        """Read questions with another encoder from now on (an ablation, `eval --config *-base`); the task memory
+        is re-encoded with it, so both sides of its cosine come from one model."""
+        self.dense.use_query_encoder(embedder)
+        if self.task_memory is not None:
+            self.task_memory = build_task_memory(self.docs, embedder)
 
     def attach_reranker(self, path: Path) -> None:
         """Use the re-scorer saved at `path` (it must have been trained with this index's query encoder)."""
@@ -274,41 +275,3 @@ class Index:
                 if len(out) == k:
                     break
         return out
-
-
-def read_index_manifest(folder: Path) -> dict[str, Any]:
-    """The manifest of an index folder, checked for kind and versions."""
-    path = folder / "index.json"
-    if not folder.is_dir():
-        raise IndexLoadError(f"no index at {folder}: build one with `gorilla-rag index build{_build_option(folder)}`")
-    if not path.is_file():
-        raise IndexLoadError(f"index {folder} is incomplete (no index.json; a build was interrupted?); "
-                             f"{_rebuild_hint(folder)}")
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise IndexLoadError(f"index {folder} has an unreadable index.json ({exc}); {_rebuild_hint(folder)}") from exc
-    if not isinstance(manifest, dict) or manifest.get("kind") != KIND:
-        raise IndexLoadError(f"{folder} is not a gorilla-rag index; {_rebuild_hint(folder)}")
-    for key, current in (("format_version", FORMAT_VERSION), ("text_version", TEXT_VERSION)):
-        if manifest.get(key) != current:
-            raise IndexLoadError(f"index {folder} has {key} {manifest.get(key)}, this version reads {current}; "
-                                 f"{_rebuild_hint(folder)}")
-    return manifest
-
-
-def read_index_docs(folder: Path) -> list[ApiDoc]:
-    """The docs of an index folder, checked against its manifest, without loading its search parts."""
-    return _read_docs(folder, read_index_manifest(folder))
-
-
-def _read_docs(folder: Path, manifest: dict[str, Any]) -> list[ApiDoc]:
-    try:
-        with open(folder / "docs.jsonl", encoding="utf-8") as handle:
-            docs = [ApiDoc.from_dict({**json.loads(line), "content_hash": ""}) for line in handle if line.strip()]
-    except (OSError, UnicodeDecodeError, ValueError, TypeError) as exc:
-        raise IndexLoadError(f"index {folder} has unreadable docs ({exc}); {_rebuild_hint(folder)}") from exc
-    if len(docs) != manifest.get("count") or fingerprint(docs) != manifest.get("fingerprint"):
-        raise IndexLoadError(f"index {folder}: docs.jsonl does not match index.json (corrupt?); "
-                             f"{_rebuild_hint(folder)}")
-    return docs

@@ -6,19 +6,22 @@ model's card). Every index now remembers the plainly worded questions we wrote (
 task one of its docs does, so a question like them counts as in scope, while a request for a task the corpus has
 no model for still meets only the doc cosine. The questions' labels are tasks, never APIs: they say nothing about
 which model answers, and ranking does not read them (a task vote hurt plainly worded questions when measured on
-held-out folds of these sets). Calibrated by bench/bench_abstention.py.
+held-out folds of these sets). Calibrated by bench/bench_abstention_untrained.py.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from gorilla_rag.retrieval.memory import QuestionMemory
 from gorilla_rag.types import ApiDoc
+
+if TYPE_CHECKING:
+    from gorilla_rag.retrieval.embedder import Embedder
 
 TASK_MEMORY_FILE = "task_memory.json"
 # The signal is max(mean cosine of the 5 nearest task questions, closest doc cosine - TASK_DOC_MARGIN).
@@ -35,29 +38,42 @@ def served_task_questions(docs: list[ApiDoc]) -> list[dict]:
     return [row for row in rows if row["task"] in served]
 
 
-def build_task_memory(docs: list[ApiDoc], encode: Callable[[list[str]], np.ndarray]) -> QuestionMemory | None:
-    """The memory of the served task questions, encoded by `encode` (the index's query encoder: unit vectors);
-    None when the corpus does none of the tasks (its docs name tasks in words we do not know)."""
+def build_task_memory(docs: list[ApiDoc], encoder: Embedder) -> QuestionMemory | None:
+    """The memory of the served task questions, each encoded as `encoder` reads a question at query time (one at a
+    time: an int8 model's activation scales are per batch); None when the corpus does none of the tasks (its docs
+    name tasks in words we do not know)."""
     rows = served_task_questions(docs)
     if not rows:
         return None
-    vectors = np.asarray(encode([row["question"] for row in rows]), dtype=np.float32)
+    vectors = np.stack([encoder.embed_one(row["question"]) for row in rows]).astype(np.float32)
     tasks = [row["task"] for row in rows]
     return QuestionMemory(vectors, tasks, tasks)
 
 
-def write_task_memory(docs: list[ApiDoc], encode: Callable[[list[str]], np.ndarray],
-                      folder: Path) -> QuestionMemory | None:
-    """Build the task memory of `docs` and save it into `folder` (an index folder being written); None (and no
-    file) when the corpus does none of the tasks."""
-    memory = build_task_memory(docs, encode)
+def write_task_memory(docs: list[ApiDoc], encoder: Embedder, folder: Path) -> QuestionMemory | None:
+    """Build the task memory of `docs` and save it into `folder` (an index folder being written), recording the
+    query encoder it was read with; None (and no file) when the corpus does none of the tasks."""
+    memory = build_task_memory(docs, encoder)
     if memory is not None:
-        (folder / TASK_MEMORY_FILE).write_text(json.dumps(memory.to_dict()) + "\n", encoding="utf-8")
+        data = {**memory.to_dict(), "query_encoder": encoder.name}
+        (folder / TASK_MEMORY_FILE).write_text(json.dumps(data) + "\n", encoding="utf-8")
     return memory
 
 
-def load_task_memory(path: Path) -> QuestionMemory | None:
-    """The saved memory, None when the index has none (built before it existed, or serving no known task)."""
+def load_task_memory(folder: Path, manifest: dict, encoder: Embedder, dimension: int) -> QuestionMemory | None:
+    """The saved memory of an index folder; None when it has none (built before task memories existed, or its
+    corpus serves no known task). ValueError when the file is missing though the manifest lists one, or does not
+    fit the index (other encoder, dimension or count)."""
+    path, expected = folder / TASK_MEMORY_FILE, manifest.get("task_memory")
     if not path.is_file():
+        if expected:
+            raise ValueError(f"{TASK_MEMORY_FILE} is missing (index.json lists {expected} task questions)")
         return None
-    return QuestionMemory.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or data.get("query_encoder") != encoder.name:
+        raise ValueError(f"{TASK_MEMORY_FILE} was not encoded by this index's query encoder {encoder.name!r}")
+    memory = QuestionMemory.from_dict(data)
+    if memory.vectors.shape[1] != dimension or (expected is not None and len(memory) != expected):
+        raise ValueError(f"{TASK_MEMORY_FILE} holds {len(memory)} vectors of dimension {memory.vectors.shape[1]}; "
+                         f"the index expects {expected} of dimension {dimension}")
+    return memory

@@ -65,16 +65,52 @@ def test_an_index_built_before_task_memory_reads_the_closest_doc(seed_index, tmp
     old = tmp_path / "old"
     shutil.copytree(seed_index.folder.resolve(), old)
     (old / TASK_MEMORY_FILE).unlink()
+    manifest = json.loads((old / "index.json").read_text())
+    del manifest["task_memory"]  # as an older version wrote it
+    (old / "index.json").write_text(json.dumps(manifest))
     index = Index.load(old)
     assert index.task_memory is None and index.abstention_signal == "closest doc"
     question = "Pull out the names of people and companies from these emails."
     assert index.best_similarity(question) == pytest.approx(index.dense.search(question, 1)[0][1])
 
 
-def test_a_corrupt_task_memory_is_refused_with_the_fix(seed_index, tmp_path):
+def break_memory(seed_index, tmp_path, change):  # noqa: ANN001, ANN201
     broken = tmp_path / "broken"
     shutil.copytree(seed_index.folder.resolve(), broken)
-    data = json.loads((broken / TASK_MEMORY_FILE).read_text())
-    (broken / TASK_MEMORY_FILE).write_text(json.dumps({**data, "keys": data["keys"][:-1]}))
-    with pytest.raises(IndexLoadError, match="corrupt.*index build"):
-        Index.load(broken)
+    path = broken / TASK_MEMORY_FILE
+    data = json.loads(path.read_text())
+    changed = change(data)
+    if changed is None:
+        path.unlink()
+    else:
+        path.write_text(json.dumps(changed))
+    return broken
+
+
+@pytest.mark.parametrize("change, said", [
+    (lambda data: None, "task_memory.json is missing"),  # partial: index.json lists one
+    (lambda data: {**data, "keys": data["keys"][:-1]}, "corrupt"),
+    (lambda data: [], "not encoded by this index's query encoder"),
+    (lambda data: {**data, "query_encoder": "some-other-model"}, "not encoded by this index's query encoder"),
+    (lambda data: {**data, "keys": None}, "corrupt"),
+    (lambda data: {**data, "dimension": 192, "keys": data["keys"] * 2, "domains": data["domains"] * 2},
+     "dimension 192"),
+])
+def test_a_missing_corrupt_or_foreign_task_memory_is_refused_with_the_fix(seed_index, tmp_path, change, said):
+    with pytest.raises(IndexLoadError, match=f"{said}.*index build"):
+        Index.load(break_memory(seed_index, tmp_path, change))
+
+
+def test_the_memory_is_encoded_as_questions_are_and_follows_a_swapped_encoder(seed_docs, tmp_path):
+    from gorilla_rag.retrieval.embedder import Embedder
+
+    docs = [d for d in seed_docs if "Translation" in d.domain or "Summarization" in d.domain]
+    int8 = Index.build(docs, tmp_path / "int8", query_embedder=Embedder("all-MiniLM-L6-v2:int8"))
+    rows = served_task_questions(docs)
+    for i in (0, len(rows) - 1):  # an int8 model scales activations per batch: encoded one at a time, as asked
+        vector = int8.dense.query_embedder.embed_one(rows[i]["question"])
+        assert float(int8.task_memory.vectors[i] @ vector) > 0.999
+    assert Index.load(int8.folder).abstention_signal == "task questions"
+    base = Embedder("all-MiniLM-L6-v2", precision="fp32")
+    int8.use_query_encoder(base)
+    assert float(int8.task_memory.vectors[0] @ base.embed_one(rows[0]["question"])) > 0.999

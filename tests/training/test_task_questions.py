@@ -3,8 +3,7 @@
 
 import json
 
-from gorilla_rag.training.task_questions import (DATA, TASK_DOMAINS, TASK_MEMORY_SETS, does_task,
-                                                 training_task_questions)
+from gorilla_rag.training.task_questions import DATA, TASK_DOMAINS, TASK_MEMORY_SETS, does_task, training_task_questions
 from gorilla_rag.types import ApiDoc
 
 
