@@ -96,7 +96,7 @@ def update_index(docs: list[ApiDoc], folder: str | Path, previous: Index, corpus
         for doc in ordered:
             handle.write(json.dumps(doc.to_dict(), ensure_ascii=False) + "\n")
     # which of our task questions the corpus serves may change with its docs
-    task_memory = write_task_memory(ordered, previous.dense.query_embedder, folder)
+    task_memory = write_task_memory(ordered, previous.dense.query_embedder, previous.dense.embedder, folder)
     if (previous.folder / RERANKER_FILE).is_file():  # it scores retrieval features, not particular docs
         shutil.copyfile(previous.folder / RERANKER_FILE, folder / RERANKER_FILE)
     stats = UpdateStats(len(ordered), len(fresh), len(reuse), len({d.id for d in previous.docs} - {d.id for d in docs}),

@@ -28,7 +28,13 @@ from gorilla_rag.retrieval.index_files import (
 from gorilla_rag.retrieval.languages import prefer_direction
 from gorilla_rag.retrieval.rerank import RERANKER_FILE
 from gorilla_rag.retrieval.task_direction import prefer_asked_task
-from gorilla_rag.retrieval.task_memory import TASK_DOC_MARGIN, build_task_memory, load_task_memory, write_task_memory
+from gorilla_rag.retrieval.task_memory import (
+    TASK_DOC_MARGIN,
+    build_task_memory,
+    calibrated_for,
+    load_task_memory,
+    write_task_memory,
+)
 from gorilla_rag.types import ApiDoc, Hit
 
 RETRIEVERS = ("bm25", "dense", "hybrid", "rerank")
@@ -121,7 +127,7 @@ class Index:
             dense = DenseRetriever.build(docs, embedder, show_progress=show_progress)
             dense.query_embedder = query_embedder or Embedder(embedder.name, embedder.device, precision="auto")
             dense.save(staging)
-            task_memory = write_task_memory(docs, dense.query_embedder, staging)
+            task_memory = write_task_memory(docs, dense.query_embedder, embedder, staging)
             with open(staging / "docs.jsonl", "w", encoding="utf-8") as handle:
                 for doc in docs:
                     handle.write(json.dumps(doc.to_dict(), ensure_ascii=False) + "\n")
@@ -204,10 +210,12 @@ class Index:
 
     def use_query_encoder(self, embedder: Embedder) -> None:
         """Read questions with another encoder from now on (an ablation, `eval --config *-base`); the task memory
-        is re-encoded with it, so both sides of its cosine come from one model."""
+        is re-encoded with it, so both sides of its cosine come from one model (or dropped where its threshold
+        does not hold: task_memory.calibrated_for)."""
         self.dense.use_query_encoder(embedder)
-        if self.task_memory is not None:
-            self.task_memory = build_task_memory(self.docs, embedder)
+        if "task_memory" in self.manifest:  # built by a version that gives indexes one
+            fits = calibrated_for(embedder, self.dense.embedder)
+            self.task_memory = build_task_memory(self.docs, embedder) if fits else None
 
     def attach_reranker(self, path: Path) -> None:
         """Use the re-scorer saved at `path` (it must have been trained with this index's query encoder)."""

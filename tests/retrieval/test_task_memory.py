@@ -114,3 +114,8 @@ def test_the_memory_is_encoded_as_questions_are_and_follows_a_swapped_encoder(se
     base = Embedder("all-MiniLM-L6-v2", precision="fp32")
     int8.use_query_encoder(base)
     assert float(int8.task_memory.vectors[0] @ base.embed_one(rows[0]["question"])) > 0.999
+    # a fine-tuned query encoder moves every cosine: the task threshold does not hold there, the doc signal does
+    int8.use_query_encoder(Embedder(str(tmp_path / "a-fine-tuned-encoder")))
+    assert int8.task_memory is None and int8.abstention_signal == "closest doc"
+    int8.use_query_encoder(base)
+    assert int8.abstention_signal == "task questions"
