@@ -2,8 +2,8 @@
 
 An untrained index used to judge "is this in scope?" by the closest doc's cosine alone, and docs are written
 unlike questions ("Pull out every company and city mentioned in these press releases" sits far from the NER
-model's card). Every index now remembers the plainly worded questions we wrote (training/task_questions.py) whose
-task one of its docs does, so a question like them counts as in scope, while a request for a task the corpus has
+model's card). An index whose questions are read by its document embedder (calibrated_for) now remembers the
+plainly worded questions we wrote (training/task_questions.py) whose task one of its docs does, so a question like them counts as in scope, while a request for a task the corpus has
 no model for still meets only the doc cosine. The questions' labels are tasks, never APIs: they say nothing about
 which model answers, and ranking does not read them (a task vote hurt plainly worded questions when measured on
 held-out folds of these sets). Calibrated by bench/bench_abstention_untrained.py.
