@@ -25,8 +25,8 @@ from plain_questions import plain_path  # noqa: E402
 
 from gorilla_rag import settings  # noqa: E402
 from gorilla_rag.corpus.store import read_corpus  # noqa: E402
-from gorilla_rag.pipeline import DEFAULT_MIN_SIMILARITY  # noqa: E402
 from gorilla_rag.retrieval import Index  # noqa: E402
+from gorilla_rag.retrieval.abstention import DEFAULT_THRESHOLDS  # noqa: E402
 from gorilla_rag.retrieval.task_memory import TASK_DOC_MARGIN, build_task_memory, served_task_questions  # noqa: E402
 from gorilla_rag.training.pairs import load_pairs, split_pairs  # noqa: E402
 
@@ -114,7 +114,7 @@ def main() -> None:
         per_corpus = [scores[(name, margin)] for name in corpora]
         chosen = choose(per_corpus)
         cv = cross_validated(per_corpus, kinds)
-        shipped = DEFAULT_MIN_SIMILARITY["closest doc" if margin is None else "task questions"]
+        shipped = DEFAULT_THRESHOLDS["closest doc" if margin is None else "task questions"]
         thresholds = [(chosen, "chosen")]
         if margin in (None, TASK_DOC_MARGIN):  # the signals an index gives (an old one: the closest doc)
             thresholds = [(chosen, "chosen = default")] if shipped == chosen else thresholds + [(shipped, "default")]

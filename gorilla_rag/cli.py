@@ -162,12 +162,9 @@ def cmd_index_info(args: argparse.Namespace) -> int:
     from gorilla_rag.retrieval import Index
 
     try:  # the manifest can be fine while a part is missing or corrupt
-        from gorilla_rag.pipeline import DEFAULT_MIN_SIMILARITY
+        from gorilla_rag.retrieval.abstention import describe
 
-        signal = Index.load(folder).abstention_signal
-        manifest["abstention"] = f"{signal} (default threshold {DEFAULT_MIN_SIMILARITY[signal]})" + (
-            "; built before task questions existed: `index build` adds them"
-            if signal == "closest doc" and "task_memory" not in manifest else "")
+        manifest["abstention"] = describe(Index.load(folder))
         manifest["check"] = "ok: every part loads and matches the manifest"
         stale = stale_reranker(folder)
         if stale:
@@ -223,8 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
                            help="return the generator's call even when it fails verification")
             p.add_argument("--min-similarity", type=similarity, metavar="S",
                            help="abstain (no_match) below this similarity to what the index serves; 0 never "
-                                "abstains (default: calibrated per signal: 0.395 with a trained question memory, 0.33 "
-                                "with our task questions, 0.25 where the index has neither)")
+                                "abstains (default: the index's, as `index info` shows: for the bundled MiniLM 0.395 with a "
+                                "trained question memory, 0.33 with our task questions, 0.25 with neither; "
+                                "calibrated for any other encoder)")
 
     p = command("verify", cmd_verify)
     p.add_argument("code", nargs="+", help="code or model output to check; '-' reads stdin")

@@ -10,13 +10,10 @@ from gorilla_rag.generation import DEFAULT_GENERATOR, Generator, load_generator
 from gorilla_rag.types import Answer, ApiDoc, GeneratedCall, Hit, Verification
 
 MAX_QUESTION_CHARS = 4000
-# Abstain when Index.best_similarity is below the threshold for the signal the index gives: with a trained
-# question memory, max(mean cosine of the 5 nearest remembered questions, doc cosine - DOC_MARGIN); without one,
-# the same over our task questions the corpus serves (retrieval/task_memory.py); an index built before those, the
-# closest doc's cosine. Calibrated by bench/bench_abstention.py and, without a trained memory,
-# bench/bench_abstention_untrained.py (docs/benchmarks.md). A question naming one of its candidate models
-# outright is answered below the threshold (retrieval/model_names.py).
-DEFAULT_MIN_SIMILARITY = {"memory": 0.395, "task questions": 0.33, "closest doc": 0.25}
+# Abstain when Index.best_similarity is below Index.abstention_threshold: the default for the signal the index
+# gives (retrieval/abstention.py; bench/bench_abstention.py, bench/bench_abstention_untrained.py), or one calibrated
+# for its encoder. A question naming one of its candidate models outright is answered below the threshold
+# (retrieval/model_names.py).
 
 
 def check_question(question: object) -> str:
@@ -43,8 +40,8 @@ class Pipeline:
         self.k = k
         self.retriever = retriever or index.default_retriever
         self.allow_unverified = allow_unverified
-        if min_similarity is None:  # the calibrated default for the signal this index gives
-            min_similarity = DEFAULT_MIN_SIMILARITY[index.abstention_signal]
+        if min_similarity is None:  # the threshold calibrated for the signal this index gives
+            min_similarity = index.abstention_threshold
         if not -1 <= min_similarity <= 1:  # a cosine: 2 would abstain on every question, -2 on none, silently
             raise ValueError(f"min_similarity is a cosine similarity from -1 to 1 (0 never abstains), got {min_similarity}")
         self.min_similarity = min_similarity

@@ -46,3 +46,27 @@ def apibench_dir() -> Path:
 
 def env_without_home() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "GORILLA_RAG_HOME"}
+
+
+@pytest.fixture(scope="session")
+def cls_pooled_minilm(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A second real embedder: the bundled MiniLM read with CLS pooling instead of mean pooling. Its cosines
+    crowd together (unrelated sentences at ~0.55), as e5 and bge models' do: thresholds made for MiniLM do not fit it."""
+    import json
+
+    from gorilla_rag.retrieval.embedder import resolve_model_path
+
+    source = Path(resolve_model_path("all-MiniLM-L6-v2"))
+    folder = tmp_path_factory.mktemp("models") / "minilm-cls"
+    for path in source.rglob("*"):
+        target = folder / path.relative_to(source)
+        if path.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(path)
+    pooling = folder / "1_Pooling" / "config.json"
+    config = json.loads(pooling.read_text())
+    pooling.unlink()
+    pooling.write_text(json.dumps({**config, "pooling_mode_mean_tokens": False, "pooling_mode_cls_token": True}))
+    return str(folder)

@@ -117,3 +117,11 @@ class DenseRetriever:
         _faiss_single_thread()
         scores, ids = self._index.search(vector.reshape(1, -1).astype(np.float32), k, params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def closest_cosines(self, vectors: np.ndarray) -> np.ndarray:
+        """Per row of `vectors` (unit query vectors), the cosine of the closest doc (-1 for an empty index)."""
+        if not len(self) or not len(vectors):
+            return np.full(len(vectors), -1.0)
+        _faiss_single_thread()
+        scores, _ = self._index.search(np.ascontiguousarray(vectors, dtype=np.float32), 1)
+        return scores[:, 0].astype(np.float64)

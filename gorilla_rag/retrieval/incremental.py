@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from gorilla_rag.corpus.store import fingerprint
+from gorilla_rag.retrieval.abstention import TASK_DOC_MARGIN, calibration_if_needed
 from gorilla_rag.retrieval.bm25 import Bm25Retriever
 from gorilla_rag.retrieval.dense import DenseRetriever
 from gorilla_rag.retrieval.index import RERANKER_FILE, Index
@@ -96,7 +97,9 @@ def update_index(docs: list[ApiDoc], folder: str | Path, previous: Index, corpus
         for doc in ordered:
             handle.write(json.dumps(doc.to_dict(), ensure_ascii=False) + "\n")
     # which of our task questions the corpus serves may change with its docs
-    task_memory = write_task_memory(ordered, previous.dense.query_embedder, previous.dense.embedder, folder)
+    task_memory = write_task_memory(ordered, previous.dense.query_embedder, folder)
+    calibration = calibration_if_needed(task_memory, DenseRetriever(engine, previous.dense.embedder,
+                                                                    previous.dense.query_embedder), TASK_DOC_MARGIN)
     if (previous.folder / RERANKER_FILE).is_file():  # it scores retrieval features, not particular docs
         shutil.copyfile(previous.folder / RERANKER_FILE, folder / RERANKER_FILE)
     stats = UpdateStats(len(ordered), len(fresh), len(reuse), len({d.id for d in previous.docs} - {d.id for d in docs}),
@@ -111,6 +114,7 @@ def update_index(docs: list[ApiDoc], folder: str | Path, previous: Index, corpus
         "sources": {s: sum(d.source == s for d in ordered) for s in sorted({d.source for d in ordered})},
         "corpus": {"path": str(corpus_path) if corpus_path else None, "fingerprint": digest},
         "task_memory": len(task_memory) if task_memory is not None else 0,
+        "task_calibration": calibration.to_dict() if calibration is not None else None,
         "update": {"from_fingerprint": previous.manifest.get("fingerprint"), **asdict(stats)},
     }
     # Written last, as Index.build does: a folder without it is never mistaken for a whole index.

@@ -11,6 +11,7 @@ from typing import Any
 
 from gorilla_rag.corpus.store import fingerprint, new_staging, swap_in
 from gorilla_rag.errors import IndexLoadError
+from gorilla_rag.retrieval.abstention import DEFAULT_THRESHOLDS, Calibration, calibration_if_needed
 from gorilla_rag.retrieval.bm25 import Bm25Retriever
 from gorilla_rag.retrieval.constraints import Filters
 from gorilla_rag.retrieval.dense import DenseRetriever
@@ -31,7 +32,6 @@ from gorilla_rag.retrieval.task_direction import prefer_asked_task
 from gorilla_rag.retrieval.task_memory import (
     TASK_DOC_MARGIN,
     build_task_memory,
-    calibrated_for,
     load_task_memory,
     write_task_memory,
 )
@@ -54,6 +54,7 @@ class Index:
         self.hybrid = HybridRetriever([bm25, dense])
         self.reranker = None  # a learned re-scorer (rerank.Reranker) when the folder holds one
         self.task_memory = None  # our task-labelled questions the corpus serves (task_memory.py), when built
+        self.task_calibration: Calibration | None = None  # its threshold, for encoders the default was not made for
         self._verifier = None
         self._masks: dict[Filters, object] = {}
 
@@ -72,13 +73,10 @@ class Index:
     def best_similarity(self, question: str, filters: Filters | None = None) -> float:
         """How close the question is to what this index serves: the abstention signal, whatever the ranker.
 
-        With a trained memory: the larger of the mean cosine of the 5 nearest remembered questions and the
-        cosine of the closest doc the filters allow minus DOC_MARGIN (questions resemble questions more than docs;
-        a strong doc match still counts, for APIs no question mentions). Without one, the same over our task
-        questions the corpus serves (task_memory.py, margin TASK_DOC_MARGIN); an index built before those
-        existed: the doc cosine alone. A memory is asked without the filters: it answers "is this the kind of
-        request the corpus serves?"; which APIs may answer it is the filters' business.
-        """
+        With a trained memory: max(mean cosine of the 5 nearest remembered questions, cosine of the closest doc
+        the filters allow - DOC_MARGIN): a strong doc match still counts, for APIs no question mentions. Without
+        one, the same over our task questions (task_memory.py, TASK_DOC_MARGIN); an older index: the doc cosine.
+        A memory is asked without the filters: which APIs may answer is the filters' business, not scope's."""
         found = self.dense.search(question, 1, self.mask(filters))
         best = found[0][1] if found else -1.0
         memory, margin = ((self.reranker.memory, DOC_MARGIN) if self.has_memory
@@ -93,6 +91,19 @@ class Index:
         if self.has_memory:
             return "memory"
         return "task questions" if self.task_memory is not None else "closest doc"
+
+    @property
+    def abstention_calibration(self) -> Calibration | None:
+        """The threshold calibrated for this index's query encoder and signal (abstention.py); None: the default."""
+        found = {"memory": self.reranker and self.reranker.calibration,
+                 "task questions": self.task_calibration}.get(self.abstention_signal)
+        return found if found and found.query_encoder == self.dense.query_embedder.name else None
+
+    @property
+    def abstention_threshold(self) -> float:
+        """Below this best_similarity a question is out of scope."""
+        calibration = self.abstention_calibration
+        return calibration.threshold if calibration else DEFAULT_THRESHOLDS[self.abstention_signal]
 
     @property
     def has_memory(self) -> bool:
@@ -127,7 +138,8 @@ class Index:
             dense = DenseRetriever.build(docs, embedder, show_progress=show_progress)
             dense.query_embedder = query_embedder or Embedder(embedder.name, embedder.device, precision="auto")
             dense.save(staging)
-            task_memory = write_task_memory(docs, dense.query_embedder, embedder, staging)
+            task_memory = write_task_memory(docs, dense.query_embedder, staging)
+            calibration = calibration_if_needed(task_memory, dense, TASK_DOC_MARGIN)
             with open(staging / "docs.jsonl", "w", encoding="utf-8") as handle:
                 for doc in docs:
                     handle.write(json.dumps(doc.to_dict(), ensure_ascii=False) + "\n")
@@ -143,6 +155,7 @@ class Index:
                              "query_encoder": query_embedder.name if query_embedder else None},
                 "retrievers": list(RETRIEVERS) if reranker is not None else list(RETRIEVERS[:-1]),
                 "task_memory": len(task_memory) if task_memory is not None else 0,
+                **({"task_calibration": calibration.to_dict()} if calibration is not None else {}),
             }
             # The manifest is written last: a folder without it is never mistaken for a whole index.
             if reranker is not None:
@@ -153,7 +166,7 @@ class Index:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         index = cls(folder, manifest, docs, bm25, dense)
-        index.task_memory = task_memory
+        index.task_memory, index.task_calibration = task_memory, calibration
         if reranker is not None:
             index.attach_reranker(folder / RERANKER_FILE)
         return index
@@ -178,12 +191,14 @@ class Index:
             dense = DenseRetriever.load(folder, embedder or Embedder(expected),
                                         Embedder(query_name or expected, precision="auto"))
             task_memory = load_task_memory(folder, manifest, dense.query_embedder, dense.dimension)
+            calibration = (Calibration.from_dict(manifest["task_calibration"])
+                           if manifest.get("task_calibration") is not None else None)
         except (OSError, RuntimeError, ValueError, KeyError, TypeError) as exc:
             raise IndexLoadError(f"index {folder} is corrupt ({exc}); {rebuild_hint(folder)}") from exc
         if len(dense) != len(docs) or dense.dimension != manifest["embedder"]["dimension"]:
             raise IndexLoadError(f"index {folder}: dense part does not match its docs; {rebuild_hint(folder)}")
         index = cls(folder, manifest, docs, bm25, dense)
-        index.task_memory = task_memory
+        index.task_memory, index.task_calibration = task_memory, calibration
         if with_reranker and (folder / RERANKER_FILE).is_file():
             try:
                 index.attach_reranker(folder / RERANKER_FILE)
@@ -210,12 +225,11 @@ class Index:
 
     def use_query_encoder(self, embedder: Embedder) -> None:
         """Read questions with another encoder from now on (an ablation, `eval --config *-base`); the task memory
-        is re-encoded with it, so both sides of its cosine come from one model (or dropped where its threshold
-        does not hold: task_memory.calibrated_for)."""
+        is re-encoded with it, so both sides of its cosine come from one model, and its threshold recalibrated."""
         self.dense.use_query_encoder(embedder)
         if "task_memory" in self.manifest:  # built by a version that gives indexes one
-            fits = calibrated_for(embedder, self.dense.embedder)
-            self.task_memory = build_task_memory(self.docs, embedder) if fits else None
+            self.task_memory = build_task_memory(self.docs, embedder)
+            self.task_calibration = calibration_if_needed(self.task_memory, self.dense, TASK_DOC_MARGIN)
 
     def attach_reranker(self, path: Path) -> None:
         """Use the re-scorer saved at `path` (it must have been trained with this index's query encoder)."""

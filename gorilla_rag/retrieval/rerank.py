@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from gorilla_rag.retrieval.abstention import Calibration
 from gorilla_rag.retrieval.memory import QuestionMemory
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ class Reranker:
         self.depth = depth
         self.memory = memory if memory is not None else QuestionMemory(np.zeros((0, index.dense.dimension)), [], [])
         self.split = "train"  # which questions it learned from: "train" (held-out split left out) or "all"
+        self.calibration: Calibration | None = None  # the memory's abstention threshold for a non-default encoder
         self._layout: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]] | None = None
 
     def _doc_layout(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
@@ -154,7 +156,8 @@ class Reranker:
     def to_dict(self) -> dict:
         return {"features": list(FEATURES), "weights": self.weights.tolist(), "bias": self.bias,
                 "mean": self.mean.tolist(), "scale": self.scale.tolist(), "depth": self.depth,
-                "memory": self.memory.to_dict()}
+                "memory": self.memory.to_dict(),
+                **({"abstention_calibration": self.calibration.to_dict()} if self.calibration is not None else {})}
 
     def save(self, path: Path, info: dict | None = None) -> None:
         path.write_text(json.dumps({**self.to_dict(), **(info or {})}, indent=2) + "\n", encoding="utf-8")
@@ -177,6 +180,8 @@ class Reranker:
         reranker = cls(index, np.array(data["weights"]), float(data["bias"]), np.array(data["mean"]),
                        np.array(data["scale"]), int(data.get("depth", 30)), memory)
         reranker.split = str(data.get("split", "train"))
+        if data.get("abstention_calibration") is not None:
+            reranker.calibration = Calibration.from_dict(data["abstention_calibration"])
         return reranker
 
     @classmethod

@@ -2,11 +2,12 @@
 
 An untrained index used to judge "is this in scope?" by the closest doc's cosine alone, and docs are written
 unlike questions ("Pull out every company and city mentioned in these press releases" sits far from the NER
-model's card). An index whose questions are read by its document embedder (calibrated_for) now remembers the
-plainly worded questions we wrote (training/task_questions.py) whose task one of its docs does, so a question like them counts as in scope, while a request for a task the corpus has
+model's card). An index now remembers the plainly worded questions we wrote (training/task_questions.py) whose
+task one of its docs does, so a question like them counts as in scope, while a request for a task the corpus has
 no model for still meets only the doc cosine. The questions' labels are tasks, never APIs: they say nothing about
 which model answers, and ranking does not read them (a task vote hurt plainly worded questions when measured on
-held-out folds of these sets). Calibrated by bench/bench_abstention_untrained.py.
+held-out folds of these sets). The default threshold was chosen by bench/bench_abstention_untrained.py for the
+bundled MiniLM; an index read by any other encoder calibrates its own on these questions (abstention.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from gorilla_rag.retrieval.abstention import TASK_DOC_MARGIN
 from gorilla_rag.retrieval.memory import QuestionMemory
 from gorilla_rag.types import ApiDoc
 
@@ -25,15 +27,8 @@ if TYPE_CHECKING:
 
 TASK_MEMORY_FILE = "task_memory.json"
 # The signal is max(mean cosine of the 5 nearest task questions, closest doc cosine - TASK_DOC_MARGIN).
-TASK_DOC_MARGIN = 0.1
-
-
-def calibrated_for(query_encoder: Embedder, doc_embedder: Embedder) -> bool:
-    """Whether the task signal's threshold holds for this query encoder: it was calibrated with questions read by
-    the document embedder itself (int8 or not). A fine-tuned query encoder moves every cosine (measured: 11% of
-    held-out questions wrongly abstained, vs 3.9% with the base encoder), so there the index keeps the closest-doc
-    signal."""
-    return query_encoder.name.removesuffix(":int8") == doc_embedder.name
+__all__ = ["TASK_DOC_MARGIN", "TASK_MEMORY_FILE", "build_task_memory", "load_task_memory", "served_task_questions",
+           "write_task_memory"]
 
 
 def served_task_questions(docs: list[ApiDoc]) -> list[dict]:
@@ -58,12 +53,10 @@ def build_task_memory(docs: list[ApiDoc], encoder: Embedder) -> QuestionMemory |
     return QuestionMemory(vectors, tasks, tasks)
 
 
-def write_task_memory(docs: list[ApiDoc], encoder: Embedder, doc_embedder: Embedder,
-                      folder: Path) -> QuestionMemory | None:
+def write_task_memory(docs: list[ApiDoc], encoder: Embedder, folder: Path) -> QuestionMemory | None:
     """Build the task memory of `docs` and save it into `folder` (an index folder being written), recording the
-    query encoder it was read with; None (and no file) when the corpus does none of the tasks or the threshold
-    does not hold for that encoder (calibrated_for)."""
-    memory = build_task_memory(docs, encoder) if calibrated_for(encoder, doc_embedder) else None
+    query encoder it was read with; None (and no file) when the corpus does none of the tasks."""
+    memory = build_task_memory(docs, encoder)
     if memory is not None:
         data = {**memory.to_dict(), "query_encoder": encoder.name}
         (folder / TASK_MEMORY_FILE).write_text(json.dumps(data) + "\n", encoding="utf-8")

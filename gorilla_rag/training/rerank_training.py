@@ -21,6 +21,8 @@ def fit_reranker(index, pairs: list, memory=None):  # noqa: ANN001, ANN201 - a R
     """A re-scorer fitted on APIBench pairs (remembered, unless `memory` is given) and on our task-labelled plain
     questions (training/task_questions.py), each of those searched both with its hub as a filter and without."""
     from gorilla_rag.retrieval import Filters
+    from gorilla_rag.retrieval.abstention import calibration_if_needed
+    from gorilla_rag.retrieval.index import DOC_MARGIN
     from gorilla_rag.retrieval.rerank import Reranker
     from gorilla_rag.training.task_questions import does_task, training_task_questions
 
@@ -28,7 +30,10 @@ def fit_reranker(index, pairs: list, memory=None):  # noqa: ANN001, ANN201 - a R
                   for row in training_task_questions()
                   for mask in (None, index.mask(Filters.make(row["hub"])))]
     examples = [(p.question.text, p.key, p.gold.domain, None) for p in pairs]  # candidates from every hub
-    return Reranker.train(index, examples, memory=memory, task_lists=task_lists)
+    reranker = Reranker.train(index, examples, memory=memory, task_lists=task_lists)
+    # an encoder the default threshold was not measured for gets one from the remembered questions
+    reranker.calibration = calibration_if_needed(reranker.memory, index.dense, DOC_MARGIN)
+    return reranker
 
 
 def train_reranker(index, apibench: Path, out: Path, hold_out: bool = False) -> dict:  # noqa: ANN001

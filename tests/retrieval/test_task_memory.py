@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from gorilla_rag.errors import IndexLoadError
-from gorilla_rag.pipeline import DEFAULT_MIN_SIMILARITY, Pipeline
+from gorilla_rag.pipeline import Pipeline
 from gorilla_rag.retrieval import Index
+from gorilla_rag.retrieval.abstention import DEFAULT_THRESHOLDS
 from gorilla_rag.retrieval.task_memory import TASK_DOC_MARGIN, TASK_MEMORY_FILE, served_task_questions
 from gorilla_rag.training.task_questions import TASK_MEMORY_SETS, does_task, training_task_questions
 from gorilla_rag.types import ApiDoc
@@ -33,14 +34,14 @@ def test_a_corpus_doing_no_known_task_keeps_the_doc_signal(seed_docs, tmp_path):
     index = Index.build(odd, tmp_path / "odd")
     assert index.task_memory is None and not (index.folder / TASK_MEMORY_FILE).exists()
     assert index.manifest["task_memory"] == 0 and index.abstention_signal == "closest doc"
-    assert Pipeline(index).min_similarity == DEFAULT_MIN_SIMILARITY["closest doc"]
+    assert Pipeline(index).min_similarity == DEFAULT_THRESHOLDS["closest doc"]
 
 
 def test_seed_index_remembers_task_questions_and_reloads_them(seed_index):
     memory = seed_index.task_memory
     assert memory is not None and len(memory) == seed_index.manifest["task_memory"] > 100
     assert seed_index.abstention_signal == "task questions"
-    assert Pipeline(seed_index).min_similarity == DEFAULT_MIN_SIMILARITY["task questions"]
+    assert Pipeline(seed_index).min_similarity == DEFAULT_THRESHOLDS["task questions"]
     again = Index.load(seed_index.folder)
     assert np.array_equal(again.task_memory.vectors, memory.vectors) and again.task_memory.domains == memory.domains
     question = "Pull out the names of people and companies from these emails."
@@ -101,7 +102,7 @@ def test_a_missing_corrupt_or_foreign_task_memory_is_refused_with_the_fix(seed_i
         Index.load(break_memory(seed_index, tmp_path, change))
 
 
-def test_the_memory_is_encoded_as_questions_are_and_follows_a_swapped_encoder(seed_docs, tmp_path):
+def test_the_memory_is_encoded_as_questions_are_and_follows_a_swapped_encoder(seed_docs, tmp_path, cls_pooled_minilm):
     from gorilla_rag.retrieval.embedder import Embedder
 
     docs = [d for d in seed_docs if "Translation" in d.domain or "Summarization" in d.domain]
@@ -114,8 +115,9 @@ def test_the_memory_is_encoded_as_questions_are_and_follows_a_swapped_encoder(se
     base = Embedder("all-MiniLM-L6-v2", precision="fp32")
     int8.use_query_encoder(base)
     assert float(int8.task_memory.vectors[0] @ base.embed_one(rows[0]["question"])) > 0.999
-    # a fine-tuned query encoder moves every cosine: the task threshold does not hold there, the doc signal does
-    int8.use_query_encoder(Embedder(str(tmp_path / "a-fine-tuned-encoder")))
-    assert int8.task_memory is None and int8.abstention_signal == "closest doc"
+    other = Embedder(cls_pooled_minilm)  # another encoder: re-encoded too (its threshold: test_abstention_calibration)
+    int8.use_query_encoder(other)
+    assert float(int8.task_memory.vectors[0] @ other.embed_one(rows[0]["question"])) > 0.999
+    assert int8.abstention_signal == "task questions"
     int8.use_query_encoder(base)
     assert int8.abstention_signal == "task questions"
