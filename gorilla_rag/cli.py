@@ -221,8 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--min-similarity", type=similarity, metavar="S",
                            help="abstain (no_match) below this similarity to what the index serves; 0 never "
                                 "abstains (default: the index's, as `index info` shows: for the bundled MiniLM 0.395 with a "
-                                "trained question memory, 0.33 with our task questions, 0.25 with neither; "
-                                "calibrated for any other encoder)")
+                                "trained question memory, 0.33 with our task questions, 0.25 with neither; other "
+                                "encoders get one calibrated where the index can; `eval abstention --save` sets one)")
 
     p = command("verify", cmd_verify)
     p.add_argument("code", nargs="+", help="code or model output to check; '-' reads stdin")

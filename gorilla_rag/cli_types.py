@@ -37,3 +37,14 @@ def similarity(text: str) -> float:
     if not -1 <= value <= 1:
         raise argparse.ArgumentTypeError(f"a similarity is from -1 to 1 (0 never abstains), got {value:g}")
     return value
+
+
+def share(text: str) -> float:
+    """A share of questions, from 0 up to (not including) 1: 0.03 is 3%."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a share from 0 to 1 (0.03 is 3%), got {text}")
+    return value

@@ -43,11 +43,13 @@ def build_index(home: str | Path | None = None, name: str | Path | None = None, 
     return Index.build(docs, folder, Embedder(doc_embedder),
                        corpus_path=corpus_dir.resolve(), show_progress=show_progress,
                        query_embedder=Embedder(query, precision="auto") if query else None,
-                       reranker=matching_reranker(home, query or None))
+                       reranker=matching_reranker(home, query or None, doc_embedder))
 
 
-def matching_reranker(home: str | Path | None, query_encoder: str | None) -> Path | None:
-    """The home's trained re-scorer when it was trained with this query encoder (its features depend on it)."""
+def matching_reranker(home: str | Path | None, query_encoder: str | None,
+                      embedder: str = settings.DEFAULT_EMBEDDER) -> Path | None:
+    """The home's trained re-scorer when it was trained with these encoders (its features and remembered
+    questions are in their space); a card without `embedder` was written by a version that knew only MiniLM."""
     import json
 
     from gorilla_rag.retrieval.rerank import Reranker
@@ -60,7 +62,8 @@ def matching_reranker(home: str | Path | None, query_encoder: str | None) -> Pat
         print(f"gorilla-rag: {path} was trained by another gorilla-rag version (other features): the index is built "
               "without it; retrain it with `gorilla-rag train reranker`", file=sys.stderr)
         return None
-    return path if data.get("query_encoder") == query_encoder else None
+    same = data.get("query_encoder") == query_encoder and data.get("embedder", settings.DEFAULT_EMBEDDER) == embedder
+    return path if same else None
 
 
 def open_index(home: str | Path | None = None, index: str | Path | None = None, embedder: str | None = None,  # noqa: ANN201

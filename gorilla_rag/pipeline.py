@@ -40,13 +40,17 @@ class Pipeline:
         self.k = k
         self.retriever = retriever or index.default_retriever
         self.allow_unverified = allow_unverified
-        if min_similarity is None:  # the threshold calibrated for the signal this index gives
-            min_similarity = index.abstention_threshold
-        if not -1 <= min_similarity <= 1:  # a cosine: 2 would abstain on every question, -2 on none, silently
+        if min_similarity is not None and not -1 <= min_similarity <= 1:  # 2 would abstain on all, -2 on none
             raise ValueError(f"min_similarity is a cosine similarity from -1 to 1 (0 never abstains), got {min_similarity}")
-        self.min_similarity = min_similarity
+        self._min_similarity = min_similarity
         self.retries = retries
         self.constraints_from_question = constraints_from_question
+
+    @property
+    def min_similarity(self) -> float:
+        """The abstention threshold: the one given, else the index's for the signal it gives now (it follows a
+        re-scorer attached or a query encoder swapped after the pipeline was made)."""
+        return self.index.abstention_threshold if self._min_similarity is None else self._min_similarity
 
     @classmethod
     def load(cls, home: str | Path | None = None, index: str | Path | None = None,

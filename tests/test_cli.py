@@ -133,7 +133,7 @@ def test_index_info_checks_every_part(tmp_path):
     assert run("index", "build", home=tmp_path).returncode == 0
     fine = run("index", "info", home=tmp_path)
     assert fine.returncode == 0 and "check: ok" in fine.stdout and "embedder.name: all-MiniLM-L6-v2" in fine.stdout
-    assert "abstention: task questions (default threshold 0.33)" in fine.stdout  # which signal, which threshold
+    assert "abstention: task questions: default threshold 0.33" in fine.stdout  # which signal, which threshold
     faiss_file = tmp_path / "indexes" / "default" / "dense.faiss"
     faiss_file.write_bytes(faiss_file.read_bytes()[:100])
     broken = run("index", "info", home=tmp_path)

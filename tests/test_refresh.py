@@ -119,6 +119,7 @@ def test_update_index_embeds_only_changed_text_and_matches_a_full_build(tmp_path
         assert updated.best_similarity(question) == pytest.approx(full.best_similarity(question), abs=1e-3)
     # the task questions remembered follow the new docs, as a full build's do
     assert updated.manifest["task_memory"] == full.manifest["task_memory"] == len(full.task_memory)
+    assert "task_calibration" not in updated.manifest  # the bundled MiniLM keeps its measured defaults
 
 
 def serving(home):

@@ -98,6 +98,27 @@ def cmd_eval_responses(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_abstention(args: argparse.Namespace) -> int:
+    """How well the index's abstention tells your in-scope questions from your out-of-scope requests: the curve, the
+    rates at its threshold, the threshold your bound gives (--save keeps it as the index's)."""
+    from gorilla_rag.evaluation import abstention_curve as curve
+    from gorilla_rag.indexing import open_index
+    from gorilla_rag.retrieval import canonical_source
+
+    source = canonical_source(args.source) if args.source else None
+    in_scope = curve.load_question_lines(args.in_scope)
+    out_of_scope = curve.load_question_lines(args.out_of_scope) if args.out_of_scope else None
+    index = open_index(args.home, args.index)
+    result = curve.report(index, curve.score(index, in_scope, source),
+                          curve.score(index, out_of_scope, source) if out_of_scope else None, args.max_in_scope)
+    if args.save:
+        curve.save(index, result)
+        result["saved"] = (f"saved: {index.folder} abstains below {result['recommended']['threshold']:.3f} from now on "
+                           f"(for the {result['signal']} signal; `index build` starts afresh)")
+    print(json.dumps(result, indent=2) if args.json else curve.format_report(result))
+    return 0
+
+
 # Retrieval stacks for ablations: "-base" reads questions with the untrained base model instead of the
 # index's fine-tuned query encoder.
 CONFIGS = ("bm25", "dense-base", "hybrid-base", "dense", "hybrid", "rerank")
@@ -121,7 +142,7 @@ def apply_config(index, config: str) -> str:  # noqa: ANN001
 
 
 def add_commands(sub, groups, command) -> None:  # noqa: ANN001
-    from gorilla_rag.cli_types import positive_int
+    from gorilla_rag.cli_types import positive_int, share
 
     evaluate = groups["eval"]
     p = command("apibench", cmd_eval_apibench, parent=evaluate)
@@ -136,6 +157,16 @@ def add_commands(sub, groups, command) -> None:  # noqa: ANN001
     p.add_argument("--split", choices=["all", "held-out", "train"], default="all",
                    help="only the questions of this side of the fixed 30%% held-out split (see `train`)")
     p.add_argument("--limit", type=positive_int, metavar="N", help="only the first N questions (N ≥ 1)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p = command("abstention", cmd_eval_abstention, parent=evaluate)
+    p.add_argument("--in-scope", required=True, metavar="FILE",
+                   help="questions the corpus should answer: text, one per line, or JSON lines with 'question'")
+    p.add_argument("--out-of-scope", metavar="FILE", help="requests it should decline (same formats)")
+    p.add_argument("--max-in-scope", type=share, default=0.03, metavar="SHARE",
+                   help="the share of in-scope questions the recommended threshold may abstain on (default 0.03)")
+    p.add_argument("--source", help="restrict to one hub, as `ask --source` does")
+    p.add_argument("--index", help="index name or folder")
+    p.add_argument("--save", action="store_true", help="keep the recommended threshold as the index's own")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p = command("responses", cmd_eval_responses, parent=evaluate)
     p.add_argument("--questions", required=True, help="APIBench question file (JSON lines)")

@@ -114,9 +114,11 @@ def update_index(docs: list[ApiDoc], folder: str | Path, previous: Index, corpus
         "sources": {s: sum(d.source == s for d in ordered) for s in sorted({d.source for d in ordered})},
         "corpus": {"path": str(corpus_path) if corpus_path else None, "fingerprint": digest},
         "task_memory": len(task_memory) if task_memory is not None else 0,
-        "task_calibration": calibration.to_dict() if calibration is not None else None,
         "update": {"from_fingerprint": previous.manifest.get("fingerprint"), **asdict(stats)},
     }
+    manifest.pop("task_calibration", None)  # as Index.build writes it: only where one was made
+    if calibration is not None:
+        manifest["task_calibration"] = calibration.to_dict()
     # Written last, as Index.build does: a folder without it is never mistaken for a whole index.
     (folder / "index.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return stats

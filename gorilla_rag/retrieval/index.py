@@ -11,7 +11,12 @@ from typing import Any
 
 from gorilla_rag.corpus.store import fingerprint, new_staging, swap_in
 from gorilla_rag.errors import IndexLoadError
-from gorilla_rag.retrieval.abstention import DEFAULT_THRESHOLDS, Calibration, calibration_if_needed
+from gorilla_rag.retrieval.abstention import (
+    DEFAULT_THRESHOLDS,
+    Calibration,
+    calibration_if_needed,
+    calibration_in_effect,
+)
 from gorilla_rag.retrieval.bm25 import Bm25Retriever
 from gorilla_rag.retrieval.constraints import Filters
 from gorilla_rag.retrieval.dense import DenseRetriever
@@ -29,12 +34,7 @@ from gorilla_rag.retrieval.index_files import (
 from gorilla_rag.retrieval.languages import prefer_direction
 from gorilla_rag.retrieval.rerank import RERANKER_FILE
 from gorilla_rag.retrieval.task_direction import prefer_asked_task
-from gorilla_rag.retrieval.task_memory import (
-    TASK_DOC_MARGIN,
-    build_task_memory,
-    load_task_memory,
-    write_task_memory,
-)
+from gorilla_rag.retrieval.task_memory import TASK_DOC_MARGIN, build_task_memory, load_task_memory, write_task_memory
 from gorilla_rag.types import ApiDoc, Hit
 
 RETRIEVERS = ("bm25", "dense", "hybrid", "rerank")
@@ -55,6 +55,7 @@ class Index:
         self.reranker = None  # a learned re-scorer (rerank.Reranker) when the folder holds one
         self.task_memory = None  # our task-labelled questions the corpus serves (task_memory.py), when built
         self.task_calibration: Calibration | None = None  # its threshold, for encoders the default was not made for
+        self.user_calibration: Calibration | None = None  # a threshold saved by `eval abstention --save`
         self._verifier = None
         self._masks: dict[Filters, object] = {}
 
@@ -94,10 +95,8 @@ class Index:
 
     @property
     def abstention_calibration(self) -> Calibration | None:
-        """The threshold calibrated for this index's query encoder and signal (abstention.py); None: the default."""
-        found = {"memory": self.reranker and self.reranker.calibration,
-                 "task questions": self.task_calibration}.get(self.abstention_signal)
-        return found if found and found.query_encoder == self.dense.query_embedder.name else None
+        """What sets abstention_threshold (abstention.calibration_in_effect); None: the default for the signal."""
+        return calibration_in_effect(self)
 
     @property
     def abstention_threshold(self) -> float:
@@ -191,14 +190,16 @@ class Index:
             dense = DenseRetriever.load(folder, embedder or Embedder(expected),
                                         Embedder(query_name or expected, precision="auto"))
             task_memory = load_task_memory(folder, manifest, dense.query_embedder, dense.dimension)
-            calibration = (Calibration.from_dict(manifest["task_calibration"])
-                           if manifest.get("task_calibration") is not None else None)
+            calibration, user = (Calibration.from_dict(manifest[key]) if manifest.get(key) is not None else None
+                                 for key in ("task_calibration", "user_calibration"))
+            if calibration is None:  # built before calibration existed: as cheap to make as to read
+                calibration = calibration_if_needed(task_memory, dense, TASK_DOC_MARGIN)
         except (OSError, RuntimeError, ValueError, KeyError, TypeError) as exc:
             raise IndexLoadError(f"index {folder} is corrupt ({exc}); {rebuild_hint(folder)}") from exc
         if len(dense) != len(docs) or dense.dimension != manifest["embedder"]["dimension"]:
             raise IndexLoadError(f"index {folder}: dense part does not match its docs; {rebuild_hint(folder)}")
         index = cls(folder, manifest, docs, bm25, dense)
-        index.task_memory, index.task_calibration = task_memory, calibration
+        index.task_memory, index.task_calibration, index.user_calibration = task_memory, calibration, user
         if with_reranker and (folder / RERANKER_FILE).is_file():
             try:
                 index.attach_reranker(folder / RERANKER_FILE)
@@ -224,12 +225,11 @@ class Index:
         return "rerank" if self.reranker is not None else "hybrid"
 
     def use_query_encoder(self, embedder: Embedder) -> None:
-        """Read questions with another encoder from now on (an ablation, `eval --config *-base`); the task memory
-        is re-encoded with it, so both sides of its cosine come from one model, and its threshold recalibrated."""
+        """Read questions with another encoder from now on (ablations: not while other threads ask); the task
+        memory is re-encoded with it, so both sides of its cosine come from one model, and its threshold recalibrated."""
+        memory = build_task_memory(self.docs, embedder) if "task_memory" in self.manifest else None
         self.dense.use_query_encoder(embedder)
-        if "task_memory" in self.manifest:  # built by a version that gives indexes one
-            self.task_memory = build_task_memory(self.docs, embedder)
-            self.task_calibration = calibration_if_needed(self.task_memory, self.dense, TASK_DOC_MARGIN)
+        self.task_memory, self.task_calibration = memory, calibration_if_needed(memory, self.dense, TASK_DOC_MARGIN)
 
     def attach_reranker(self, path: Path) -> None:
         """Use the re-scorer saved at `path` (it must have been trained with this index's query encoder)."""

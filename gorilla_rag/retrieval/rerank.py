@@ -173,6 +173,10 @@ class Reranker:
         if not cls.fits_this_version(data):
             raise ValueError(f"{path}: the re-scorer was trained on other features ({len(data.get('features') or [])} "
                              f"vs this version's {len(FEATURES)}: another gorilla-rag version)")
+        trained = {key: data[key] for key in ("embedder", "query_encoder") if key in data}
+        built = {key: index.manifest["embedder"].get(key) for key in trained}
+        if trained != built:  # its features and memory live in another model's space
+            raise ValueError(f"{path}: the re-scorer was trained with {trained}, the index reads with {built}")
         memory = QuestionMemory.from_dict(data["memory"]) if data.get("memory") else None
         if memory is not None and memory.vectors.shape[1] != index.dense.dimension:
             raise ValueError(f"{path}: question memory has dimension {memory.vectors.shape[1]}, the index "

@@ -54,6 +54,7 @@ def train_reranker(index, apibench: Path, out: Path, hold_out: bool = False) -> 
     started = time.time()
     reranker = fit_reranker(index, train)
     card = {"kind": "gorilla-rag-reranker", "query_encoder": index.manifest["embedder"].get("query_encoder"),
+            "embedder": index.manifest["embedder"]["name"],
             "corpus_fingerprint": index.manifest.get("fingerprint"), "split": "train" if hold_out else "all",
             "train_pairs": len(train), "held_out_pairs": len(held), "task_questions": len(training_task_questions()),
             "seconds": round(time.time() - started, 1)}

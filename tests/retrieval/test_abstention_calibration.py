@@ -27,8 +27,9 @@ from gorilla_rag.retrieval.embedder import Embedder
 from gorilla_rag.retrieval.memory import QuestionMemory
 from gorilla_rag.retrieval.task_memory import TASK_DOC_MARGIN
 
+# each at least 0.04 below the CLS index's calibrated threshold (0.693), the in-scope ones 0.07 above it
 OFF_TOPIC = ("book a flight from Boston to Denver next Friday", "How do I reverse a linked list in C?",
-             "what's the weather in Paris tomorrow", "what is the capital of Australia")
+             "convert 30 degrees celsius to fahrenheit", "git undo last commit")
 IN_SCOPE = ("Sort support tickets into categories I choose at run time, without training a model.",
             "find every person and organisation named in a news article",
             "Translate these product descriptions from English into German.")
@@ -106,16 +107,6 @@ def test_a_swapped_query_encoder_is_recalibrated(seed_docs, tmp_path, cls_pooled
     assert index.abstention_calibration is None and index.abstention_threshold == DEFAULT_THRESHOLDS["task questions"]
 
 
-def test_an_unreadable_calibration_is_refused_with_the_fix(cls_index, tmp_path):
-    broken = tmp_path / "broken"
-    shutil.copytree(cls_index.folder.resolve(), broken)
-    manifest = json.loads((broken / "index.json").read_text())
-    manifest["task_calibration"] = {"threshold": "high"}
-    (broken / "index.json").write_text(json.dumps(manifest))
-    with pytest.raises(IndexLoadError, match="calibration.*index build"):
-        Index.load(broken)
-
-
 def test_a_re_scorer_trained_with_another_encoder_calibrates_its_memory(cls_index, tmp_path):
     from gorilla_rag.retrieval.rerank import RERANKER_FILE
     from gorilla_rag.training.rerank_training import fit_reranker
@@ -148,7 +139,7 @@ def test_a_memory_without_calibration_under_another_encoder_says_how_to_get_one(
     Reranker.train(index, examples).save(folder / RERANKER_FILE)  # as a version before calibration saved it
     loaded = Index.load(folder)
     assert loaded.abstention_calibration is None and loaded.abstention_threshold == DEFAULT_THRESHOLDS["memory"]
-    assert "train reranker` to calibrate" in describe(loaded)
+    assert "gorilla-rag train reranker` does" in describe(loaded)
 
 
 def test_an_incremental_update_recalibrates_for_its_new_docs(cls_index, tmp_path):
@@ -160,3 +151,65 @@ def test_an_incremental_update_recalibrates_for_its_new_docs(cls_index, tmp_path
     calibration = updated.abstention_calibration
     assert calibration is not None and calibration.questions == len(updated.task_memory) < len(cls_index.task_memory)
     assert calibration == calibrate(updated.task_memory, updated.dense, TASK_DOC_MARGIN)
+    update_index(docs, tmp_path / "again", Index.load(tmp_path / "updated"))
+    assert Index.load(tmp_path / "again").manifest["task_calibration"] == calibration.to_dict()
+
+
+def with_calibration(index, folder, calibration):  # noqa: ANN001, ANN201
+    """A copy of the index whose manifest holds `calibration` as its task calibration (None: none at all)."""
+    shutil.copytree(index.folder.resolve(), folder)
+    manifest = json.loads((folder / "index.json").read_text())
+    manifest.pop("task_calibration")
+    if calibration is not None:
+        manifest["task_calibration"] = calibration
+    (folder / "index.json").write_text(json.dumps(manifest))
+    return folder
+
+
+@pytest.mark.parametrize("bad", [{"threshold": "high"}, {"threshold": 5, "questions": 40, "query_encoder": "m"},
+                                 {"threshold": float("nan"), "questions": 40, "query_encoder": "m"},
+                                 {"threshold": 0.5, "questions": 40, "query_encoder": None}])
+def test_an_unreadable_out_of_range_or_nameless_calibration_is_refused_with_the_fix(cls_index, tmp_path, bad):
+    with pytest.raises(IndexLoadError, match="calibration.*index build"):
+        Index.load(with_calibration(cls_index, tmp_path / "broken", bad))
+
+
+def test_an_index_built_before_calibration_is_calibrated_when_loaded(cls_index, tmp_path):
+    old = with_calibration(cls_index, tmp_path / "old", None)  # as the version before calibration wrote it
+    assert Index.load(old).abstention_calibration == cls_index.abstention_calibration
+
+
+def test_a_small_corpus_gets_a_rough_threshold_and_is_told_so(seed_docs, tmp_path, cls_pooled_minilm):
+    docs = [d for d in seed_docs if "Translation" in d.domain][:2]
+    index = Index.build(docs, tmp_path / "small", Embedder(cls_pooled_minilm))
+    assert MIN_CALIBRATION_QUESTIONS <= len(index.task_memory) < 20
+    assert index.abstention_calibration is not None
+    assert index.abstention_threshold > DEFAULT_THRESHOLDS["task questions"]
+    assert "rough threshold" in describe(index)
+
+
+def test_a_re_scorer_of_other_encoders_is_neither_shipped_nor_attached(cls_index, seed_index, tmp_path):
+    from gorilla_rag import settings
+    from gorilla_rag.indexing import matching_reranker
+    from gorilla_rag.retrieval.rerank import RERANKER_FILE, Reranker
+
+    examples = [(f"I need {d.functionality.lower()}", seed_index.api_key(d), d.domain, None) for d in seed_index.docs]
+    home = tmp_path / "home"
+    card = settings.paths(home).models / settings.TRAINED_RERANKER
+    card.parent.mkdir(parents=True)
+    Reranker.train(seed_index, examples).save(card, {"query_encoder": None, "embedder": "all-MiniLM-L6-v2"})
+    assert matching_reranker(home, None, "all-MiniLM-L6-v2") == card
+    assert matching_reranker(home, None, cls_index.manifest["embedder"]["name"]) is None
+    folder = tmp_path / "cls"
+    shutil.copytree(cls_index.folder.resolve(), folder)
+    shutil.copyfile(card, folder / RERANKER_FILE)
+    with pytest.raises(IndexLoadError, match="trained with .*all-MiniLM-L6-v2"):
+        Index.load(folder)
+
+
+def test_a_pipeline_follows_the_threshold_of_a_swapped_encoder(seed_docs, tmp_path, cls_pooled_minilm):
+    index = Index.build([d for d in seed_docs if d.source == "huggingface"], tmp_path / "index")
+    pipe, fixed = Pipeline(index), Pipeline(index, min_similarity=0.2)
+    assert pipe.min_similarity == DEFAULT_THRESHOLDS["task questions"]
+    index.use_query_encoder(Embedder(cls_pooled_minilm))
+    assert pipe.min_similarity == index.abstention_calibration.threshold and fixed.min_similarity == 0.2
