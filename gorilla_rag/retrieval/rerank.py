@@ -174,7 +174,8 @@ class Reranker:
             raise ValueError(f"{path}: the re-scorer was trained on other features ({len(data.get('features') or [])} "
                              f"vs this version's {len(FEATURES)}: another gorilla-rag version)")
         trained = {key: data[key] for key in ("embedder", "query_encoder") if key in data}
-        built = {key: index.manifest["embedder"].get(key) for key in trained}
+        reads = index.manifest["embedder"]
+        built = {key: reads.get("name" if key == "embedder" else key) for key in trained}
         if trained != built:  # its features and memory live in another model's space
             raise ValueError(f"{path}: the re-scorer was trained with {trained}, the index reads with {built}")
         memory = QuestionMemory.from_dict(data["memory"]) if data.get("memory") else None
