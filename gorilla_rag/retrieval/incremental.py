@@ -26,7 +26,8 @@ from gorilla_rag.corpus.store import fingerprint
 from gorilla_rag.retrieval.abstention import TASK_DOC_MARGIN, calibration_if_needed
 from gorilla_rag.retrieval.bm25 import Bm25Retriever
 from gorilla_rag.retrieval.dense import DenseRetriever
-from gorilla_rag.retrieval.index import RERANKER_FILE, Index
+from gorilla_rag.retrieval.index import DOC_MARGIN, RERANKER_FILE, Index
+from gorilla_rag.retrieval.memory import QuestionMemory
 from gorilla_rag.retrieval.task_memory import write_task_memory
 from gorilla_rag.retrieval.text import dense_text
 from gorilla_rag.types import ApiDoc
@@ -91,17 +92,17 @@ def update_index(docs: list[ApiDoc], folder: str | Path, previous: Index, corpus
     folder.mkdir(parents=True)
     engine = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
     engine.add_with_ids(vectors, np.arange(len(ordered), dtype=np.int64))
-    DenseRetriever(engine, previous.dense.embedder).save(folder)
+    dense = DenseRetriever(engine, previous.dense.embedder, previous.dense.query_embedder)
+    dense.save(folder)
     Bm25Retriever.build(ordered, show_progress=show_progress).save(folder / "bm25")
     with open(folder / "docs.jsonl", "w", encoding="utf-8") as handle:
         for doc in ordered:
             handle.write(json.dumps(doc.to_dict(), ensure_ascii=False) + "\n")
     # which of our task questions the corpus serves may change with its docs
     task_memory = write_task_memory(ordered, previous.dense.query_embedder, folder)
-    calibration = calibration_if_needed(task_memory, DenseRetriever(engine, previous.dense.embedder,
-                                                                    previous.dense.query_embedder), TASK_DOC_MARGIN)
+    calibration = calibration_if_needed(task_memory, dense, TASK_DOC_MARGIN)
     if (previous.folder / RERANKER_FILE).is_file():  # it scores retrieval features, not particular docs
-        shutil.copyfile(previous.folder / RERANKER_FILE, folder / RERANKER_FILE)
+        copy_reranker(previous.folder / RERANKER_FILE, folder / RERANKER_FILE, dense)
     stats = UpdateStats(len(ordered), len(fresh), len(reuse), len({d.id for d in previous.docs} - {d.id for d in docs}),
                         moved, full=False)
     from gorilla_rag import __version__
@@ -122,3 +123,15 @@ def update_index(docs: list[ApiDoc], folder: str | Path, previous: Index, corpus
     # Written last, as Index.build does: a folder without it is never mistaken for a whole index.
     (folder / "index.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return stats
+
+
+def copy_reranker(source: Path, target: Path, dense: DenseRetriever) -> None:
+    """Copy a trained re-scorer into the updated index; a memory threshold calibrated for its encoder is made again
+    against the new docs (half of the signal is the closest doc's cosine)."""
+    data = json.loads(source.read_text(encoding="utf-8"))
+    if data.get("abstention_calibration") is None or not data.get("memory"):
+        shutil.copyfile(source, target)
+        return
+    calibration = calibration_if_needed(QuestionMemory.from_dict(data["memory"]), dense, DOC_MARGIN)
+    data["abstention_calibration"] = calibration.to_dict() if calibration is not None else None
+    target.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")

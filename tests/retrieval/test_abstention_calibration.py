@@ -213,3 +213,24 @@ def test_a_pipeline_follows_the_threshold_of_a_swapped_encoder(seed_docs, tmp_pa
     assert pipe.min_similarity == DEFAULT_THRESHOLDS["task questions"]
     index.use_query_encoder(Embedder(cls_pooled_minilm))
     assert pipe.min_similarity == index.abstention_calibration.threshold and fixed.min_similarity == 0.2
+
+
+def test_an_incremental_update_recalibrates_a_trained_memory_against_the_new_docs(cls_index, tmp_path):
+    from gorilla_rag.retrieval.incremental import update_index
+    from gorilla_rag.retrieval.index import DOC_MARGIN
+    from gorilla_rag.retrieval.rerank import RERANKER_FILE, Reranker
+
+    folder = tmp_path / "trained"
+    shutil.copytree(cls_index.folder.resolve(), folder)
+    index = Index.load(folder)
+    examples = [(f"{p} {d.functionality.lower()}", index.api_key(d), d.domain, None)
+                for d in index.docs for p in ("I need a model for", "Which API does")]
+    reranker = Reranker.train(index, examples)
+    # as made against other docs: the update must not carry it over
+    reranker.calibration = Calibration(0.1, len(reranker.memory), index.dense.query_embedder.name)
+    reranker.save(folder / RERANKER_FILE)
+    keep = [d for d in index.docs if d.source != "huggingface"]
+    update_index(keep, tmp_path / "updated", Index.load(folder))
+    updated = Index.load(tmp_path / "updated")
+    expected = calibrate(updated.reranker.memory, updated.dense, DOC_MARGIN)
+    assert updated.abstention_calibration == expected and expected.threshold > 0.5
