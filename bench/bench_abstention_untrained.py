@@ -26,8 +26,8 @@ from plain_questions import plain_path  # noqa: E402
 from gorilla_rag import settings  # noqa: E402
 from gorilla_rag.corpus.store import read_corpus  # noqa: E402
 from gorilla_rag.retrieval import Index  # noqa: E402
-from gorilla_rag.retrieval.abstention import DEFAULT_THRESHOLDS  # noqa: E402
-from gorilla_rag.retrieval.task_memory import TASK_DOC_MARGIN, build_task_memory, served_task_questions  # noqa: E402
+from gorilla_rag.retrieval.abstention import DEFAULT_THRESHOLDS, TASK_DOC_MARGIN  # noqa: E402
+from gorilla_rag.retrieval.task_memory import build_task_memory, served_task_questions  # noqa: E402
 from gorilla_rag.training.pairs import load_pairs, split_pairs  # noqa: E402
 
 MARGINS = (0.0, 0.05, 0.1, 0.15)

@@ -13,6 +13,7 @@ from gorilla_rag.corpus.store import fingerprint, new_staging, swap_in
 from gorilla_rag.errors import IndexLoadError
 from gorilla_rag.retrieval.abstention import (
     DEFAULT_THRESHOLDS,
+    TASK_DOC_MARGIN,
     Calibration,
     calibration_if_needed,
     calibration_in_effect,
@@ -34,7 +35,7 @@ from gorilla_rag.retrieval.index_files import (
 from gorilla_rag.retrieval.languages import prefer_direction
 from gorilla_rag.retrieval.rerank import RERANKER_FILE
 from gorilla_rag.retrieval.task_direction import prefer_asked_task
-from gorilla_rag.retrieval.task_memory import TASK_DOC_MARGIN, build_task_memory, load_task_memory, write_task_memory
+from gorilla_rag.retrieval.task_memory import build_task_memory, load_task_memory, write_task_memory
 from gorilla_rag.types import ApiDoc, Hit
 
 RETRIEVERS = ("bm25", "dense", "hybrid", "rerank")

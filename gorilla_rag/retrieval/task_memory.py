@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gorilla_rag.retrieval.abstention import TASK_DOC_MARGIN
 from gorilla_rag.retrieval.memory import QuestionMemory
 from gorilla_rag.types import ApiDoc
 
@@ -26,9 +25,7 @@ if TYPE_CHECKING:
     from gorilla_rag.retrieval.embedder import Embedder
 
 TASK_MEMORY_FILE = "task_memory.json"
-# The signal is max(mean cosine of the 5 nearest task questions, closest doc cosine - TASK_DOC_MARGIN).
-__all__ = ["TASK_DOC_MARGIN", "TASK_MEMORY_FILE", "build_task_memory", "load_task_memory", "served_task_questions",
-           "write_task_memory"]
+# The signal is max(mean cosine of the 5 nearest task questions, closest doc cosine - abstention.TASK_DOC_MARGIN).
 
 
 def served_task_questions(docs: list[ApiDoc]) -> list[dict]:

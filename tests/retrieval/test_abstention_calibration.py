@@ -17,6 +17,7 @@ from gorilla_rag.retrieval.abstention import (
     CALIBRATION_QUANTILE,
     DEFAULT_THRESHOLDS,
     MIN_CALIBRATION_QUESTIONS,
+    TASK_DOC_MARGIN,
     Calibration,
     calibrate,
     defaults_hold,
@@ -25,7 +26,6 @@ from gorilla_rag.retrieval.abstention import (
 )
 from gorilla_rag.retrieval.embedder import Embedder
 from gorilla_rag.retrieval.memory import QuestionMemory
-from gorilla_rag.retrieval.task_memory import TASK_DOC_MARGIN
 
 # each at least 0.04 below the CLS index's calibrated threshold (0.693), the in-scope ones 0.07 above it
 OFF_TOPIC = ("book a flight from Boston to Denver next Friday", "How do I reverse a linked list in C?",

@@ -11,8 +11,8 @@ import pytest
 from gorilla_rag.errors import IndexLoadError
 from gorilla_rag.pipeline import Pipeline
 from gorilla_rag.retrieval import Index
-from gorilla_rag.retrieval.abstention import DEFAULT_THRESHOLDS
-from gorilla_rag.retrieval.task_memory import TASK_DOC_MARGIN, TASK_MEMORY_FILE, served_task_questions
+from gorilla_rag.retrieval.abstention import DEFAULT_THRESHOLDS, TASK_DOC_MARGIN
+from gorilla_rag.retrieval.task_memory import TASK_MEMORY_FILE, served_task_questions
 from gorilla_rag.training.task_questions import TASK_MEMORY_SETS, does_task, training_task_questions
 from gorilla_rag.types import ApiDoc
 
