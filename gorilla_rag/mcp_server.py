@@ -72,7 +72,7 @@ def create_server(home: str | Path | None = None, index: str | Path | None = Non
 
     @server.tool()
     def search_apis(query: str, source: str | None = None, domain: str | None = None, max_params: float | None = None,
-                    min_top1: float | None = None, k: int = 5) -> list[dict[str, Any]]:
+                    min_top1: float | None = None, framework: str | None = None, k: int = 5) -> list[dict[str, Any]]:
         """The documented APIs most relevant to a query, best first, among those the filters allow.
 
         Args:
@@ -81,12 +81,13 @@ def create_server(home: str | Path | None = None, index: str | Path | None = Non
             domain: only APIs whose domain contains this (e.g. "Image Classification").
             max_params: only models with at most this many parameters.
             min_top1: only models with top-1 accuracy at least this: a percentage (80), or a fraction (0.8).
+            framework: only models that run on it: tensorflow (or keras), pytorch or scikit-learn.
             k: how many (1 to 50); another value is an error, as over HTTP.
         """
         try:
             if not 1 <= k <= MAX_K:  # refused, not clamped: the agent learns its k was not used
                 raise ValueError(f"k must be from 1 to {MAX_K}, got {k}")
-            filters = Filters.make(source, domain=domain, max_params=max_params, min_top1=min_top1)
+            filters = Filters.make(source, domain=domain, max_params=max_params, min_top1=min_top1, framework=framework)
             hits = serving.load().index.search(check_question(query), k=k, filters=filters)
         except (GorillaError, ValueError) as exc:
             raise refuse(exc) from exc

@@ -21,9 +21,12 @@ class FiltersIn(BaseModel):
     min_top1: float | None = Field(None, ge=0, le=100, allow_inf_nan=False,
                                    description="top-1 accuracy at least this, in percent (0 to 100); a value in "
                                                "(0, 1] is a fraction: 0.8 means 80%")
+    framework: str | None = Field(None, description="tensorflow (or keras), pytorch or scikit-learn: the model "
+                                                    "must run on it")
 
     def make(self) -> Filters:
-        return Filters.make(self.source, domain=self.domain, max_params=self.max_params, min_top1=self.min_top1)
+        return Filters.make(self.source, domain=self.domain, max_params=self.max_params, min_top1=self.min_top1,
+                            framework=self.framework)
 
 
 class SearchIn(BaseModel):

@@ -8,6 +8,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from gorilla_rag.retrieval.frameworks import (
+    FRAMEWORK_NAMES,
+    canonical_framework,
+    framework_phrases,
+    runs_on,
+    stated_framework,
+)
 from gorilla_rag.types import SOURCES, ApiDoc
 
 # Users say "hub"; APIBench files say tensorflowhub; accept the common spellings.
@@ -46,6 +53,7 @@ class Filters:
     domain: str | None = None
     max_params: float | None = None
     min_top1: float | None = None
+    framework: str | None = None  # one of frameworks.FRAMEWORKS: the model must run on it
 
     def __post_init__(self) -> None:
         if self.min_top1 is not None and 0 < self.min_top1 <= 1:
@@ -57,9 +65,10 @@ class Filters:
 
     @classmethod
     def make(cls, source: str | list[str] | tuple[str, ...] | None = None, *, domain: str | None = None,
-             max_params: float | None = None, min_top1: float | None = None) -> Filters:
-        """Filters from user values, checked: unknown hubs, a non-positive `max_params` or a `min_top1` outside
-        0 to 100 raise ValueError saying why; `min_top1` in (0, 1] is a fraction (0.8 means 80%)."""
+             max_params: float | None = None, min_top1: float | None = None, framework: str | None = None) -> Filters:
+        """Filters from user values, checked: unknown hubs or frameworks, a non-positive `max_params` or a `min_top1`
+        outside 0 to 100 raise ValueError saying why; `min_top1` in (0, 1] is a fraction (0.8 means 80%);
+        `framework`: tensorflow (or keras), pytorch or scikit-learn."""
         names = [source] if isinstance(source, str) else list(source or [])
         if max_params is not None and not (math.isfinite(max_params) and max_params > 0):
             raise ValueError(f"max_params must be a number of parameters above 0, got {max_params!r}")
@@ -67,16 +76,19 @@ class Filters:
             raise ValueError(f"min_top1 is a top-1 accuracy from 0 to 100 percent (or a fraction up to 1), "
                              f"got {min_top1!r}")
         return cls(sources=tuple(canonical_source(n) for n in names), domain=domain, max_params=max_params,
-                   min_top1=min_top1)
+                   min_top1=min_top1, framework=canonical_framework(framework) if framework else None)
 
     @property
     def empty(self) -> bool:
-        return not (self.sources or self.domain or self.max_params is not None or self.min_top1 is not None)
+        return not (self.sources or self.domain or self.max_params is not None or self.min_top1 is not None
+                    or self.framework)
 
     def allows(self, doc: ApiDoc) -> bool:
         if self.sources and doc.source not in self.sources:
             return False
         if self.domain and self.domain.lower() not in doc.domain.lower():
+            return False
+        if self.framework and not runs_on(doc, self.framework):
             return False
         if self.max_params is not None and not doc.metrics.get("params", float("inf")) <= self.max_params:
             return False
@@ -94,6 +106,8 @@ class Filters:
             parts.append("from " + " or ".join(self.sources))
         if self.domain:
             parts.append(f"domain contains {self.domain!r}")
+        if self.framework:
+            parts.append(f"runs on {FRAMEWORK_NAMES[self.framework]}")
         if self.max_params is not None:
             parts.append(f"at most {self.max_params:,.0f} parameters")
         if self.min_top1 is not None:
@@ -127,7 +141,8 @@ _HUBS = (("tfhub", r"\b(?:tensorflow[ -]?hub|tf[ -]?hub|tfhub)\b"),
 
 
 def parse_constraints(question: str) -> Filters:
-    """Requirements stated in the question: parameter count, top-1 accuracy, and an explicitly named hub."""
+    """Requirements stated in the question: parameter count, top-1 accuracy, an explicitly named hub, and the
+    framework the model must run on ("with TensorFlow")."""
     max_params = min_top1 = None
     for pattern in (_PARAMS, _PARAMS_AFTER):
         match = pattern.search(question)
@@ -147,13 +162,14 @@ def parse_constraints(question: str) -> Filters:
         min_top1 = value
         break
     sources = tuple(name for name, pattern in _HUBS if re.search(pattern, question, re.I))
-    return Filters(sources=sources if len(sources) == 1 else (), max_params=max_params, min_top1=min_top1)
+    return Filters(sources=sources if len(sources) == 1 else (), max_params=max_params, min_top1=min_top1,
+                   framework=stated_framework(question))
 
 
 def without_constraints(question: str) -> str:
     """The question with the phrases `parse_constraints` reads (parameter and accuracy bounds, hub names) blanked
     out: what is left says the task, if anything ("TF Hub only, under 10M parameters" leaves "only ,")."""
-    for pattern in (_PARAMS, _PARAMS_AFTER, _TOP1, *(re.compile(hub, re.I) for _, hub in _HUBS)):
+    for pattern in (_PARAMS, _PARAMS_AFTER, _TOP1, *(re.compile(hub, re.I) for _, hub in _HUBS), *framework_phrases()):
         question = pattern.sub(" ", question)
     return question
 
@@ -166,7 +182,8 @@ def overridden(explicit: Filters, stated: Filters) -> str:
 
     dropped = Filters(sources=stated.sources if explicit.sources and set(stated.sources) - set(explicit.sources) else (),
                       max_params=contradicted(explicit.max_params, stated.max_params),
-                      min_top1=contradicted(explicit.min_top1, stated.min_top1))
+                      min_top1=contradicted(explicit.min_top1, stated.min_top1),
+                      framework=stated.framework if explicit.framework not in (None, stated.framework) else None)
     return "" if dropped.empty else dropped.describe()
 
 
@@ -177,4 +194,5 @@ def merge(explicit: Filters, stated: Filters) -> Filters:
         sources=explicit.sources or stated.sources,
         max_params=explicit.max_params if explicit.max_params is not None else stated.max_params,
         min_top1=explicit.min_top1 if explicit.min_top1 is not None else stated.min_top1,
+        framework=explicit.framework or stated.framework,
     )

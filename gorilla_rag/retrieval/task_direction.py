@@ -172,8 +172,9 @@ NAMED_TASKS = (
                          r"\bautocomplet\w*|\bcomplete\s+(?:the|my|a|this)\s+(?:sentence|text|story|paragraph)", re.I),
               re.compile(r"(?<!2)text generation|conversational|causal", re.I), required=False,
               unless=_ASKS_MASK),  # "complete a sentence with the missing word": fill-mask
+    # required: asked for TensorFlow (no TF Hub model speaks), a text embedding is no answer to "read this aloud"
     NamedTask("text to speech", _ASKS_SPEECH, re.compile(r"text-to-speech|\btts\b|speech synthesis", re.I),
-              required=False, unless=_ASKS_TRANSCRIPT),  # "reading aloud, I want it transcribed": neither side
+              unless=_ASKS_TRANSCRIPT),  # "reading aloud, I want it transcribed": neither side
     NamedTask("visual question answering",
               re.compile(rf"\b(?:answer\w*|ask\w*)\s+(?:\w+\s+){{0,3}}questions?\s+(?:\w+\s+){{0,2}}(?:about|on|regarding|"
                          rf"related\s+to|of|from|in)\s+(?:\w+\s+){{0,3}}{_IMAGE}\b|\b{_IMAGE}\s+questions?\b|"

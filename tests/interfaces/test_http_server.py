@@ -53,6 +53,9 @@ def test_search_and_verify(http):
     hits = http.post("/v1/search", json={"question": "detect objects in images", "k": 4,
                                          "filters": {"source": "tfhub"}}).json()["hits"]
     assert len(hits) == 4 and {h["doc"]["source"] for h in hits} == {"tfhub"}
+    torch_only = http.post("/v1/search", json={"question": "detect objects in images", "k": 6,
+                                               "filters": {"framework": "pytorch"}}).json()["hits"]
+    assert len(torch_only) == 6 and "tfhub" not in {h["doc"]["source"] for h in torch_only}
     ok = http.post("/v1/verify", json={"code": "m = torch.hub.load('pytorch/vision', 'resnet50', pretrained=True)"})
     assert ok.json()["status"] == "verified" and ok.json()["matched"] == ["torchhub:pytorch/vision:resnet50"]
     bad = http.post("/v1/verify", json={"code": "torch.hub.load('pytorch/vision', 'wide_resnet50_2')"}).json()
@@ -68,6 +71,7 @@ def test_search_and_verify(http):
     ({"question": "classify images", "k": 1000}, 422, "k: Input should be less than or equal to 50"),
     ({"question": "classify images", "k": 0}, 422, "k: Input should be greater than or equal to 1"),
     ({"question": "classify images", "filters": {"source": "npm"}}, 400, "unknown source 'npm'"),
+    ({"question": "classify images", "filters": {"framework": "jax"}}, 400, "unknown framework 'jax'"),
     ({"question": "classify images", "retriever": "magic"}, 422, "retriever: Input should be"),
     ({"question": "classify images", "retriever": "rerank"}, 400, "no reranker: train one"),  # this index has none
     ({"question": "classify images", "filters": {"max_params": "NaN"}}, 422, "max_params: Input should be a finite"),

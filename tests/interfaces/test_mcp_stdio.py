@@ -31,6 +31,7 @@ async def session_calls(params: StdioServerParameters, errlog) -> dict:  # noqa:
             "top1_fraction": ("search_apis", {"query": "classify images", "source": "torchhub", "min_top1": 0.75, "k": 10}),
             "top1_percent": ("search_apis", {"query": "classify images", "source": "torchhub", "min_top1": 75, "k": 10}),
             "top1_over": ("search_apis", {"query": "classify images", "min_top1": 120}),
+            "keras": ("search_apis", {"query": "classify images", "framework": "keras", "k": 4}),
         }
         results = {key: await session.call_tool(name, args) for key, (name, args) in calls.items()}
         return {"init": init, "tools": tools, **results}
@@ -68,6 +69,8 @@ def test_agent_finds_searches_and_verifies_over_stdio(tmp_path):
     assert fraction and set(fraction) <= above
     assert fraction == [h["id"] for h in got["top1_percent"].structured_content["result"]]
     assert got["top1_over"].is_error and "from 0 to 100 percent" in got["top1_over"].content[0].text
+    keras = [h["id"] for h in got["keras"].structured_content["result"]]
+    assert len(keras) == 4 and all(hit.startswith("tfhub:") for hit in keras)  # the seed's Keras models: TF Hub
 
     lines = stdout_copy.read_text().splitlines()
     assert lines and all(json.loads(line)["jsonrpc"] == "2.0" for line in lines)

@@ -1,0 +1,87 @@
+import pytest
+
+from gorilla_rag.retrieval.constraints import Filters, merge, overridden, parse_constraints, without_constraints
+from gorilla_rag.retrieval.frameworks import canonical_framework, runs_on, stated_framework
+from gorilla_rag.types import ApiDoc
+
+
+def doc(source, framework="", api_call="f()"):
+    return ApiDoc(id=f"{source}:{framework}:{api_call}", source=source, domain="Image Classification", api_name="x",
+                  api_call=api_call, framework=framework)
+
+
+TF_HUB = doc("tfhub", "TensorFlow Hub", "hub.KerasLayer('https://tfhub.dev/google/x/1')")
+TORCH_HUB = doc("torchhub", "PyTorch", "torch.hub.load('pytorch/vision', 'resnet50')")
+HF_TORCH = doc("huggingface", "Hugging Face Transformers", "AutoModel.from_pretrained('bert-base-uncased')")
+HF_TF_CLASS = doc("huggingface", "Hugging Face Transformers", "TFAutoModel.from_pretrained('bert-base-uncased')")
+HF_KERAS = doc("huggingface", "Keras", "from_pretrained_keras('keras-io/x')")
+HF_JOBLIB = doc("huggingface", "Joblib", "joblib.load(cached_download(hf_hub_url('x', 'sklearn_model.joblib')))")
+HF_ONNX = doc("huggingface", "ONNX", "ort.InferenceSession('model.onnx')")
+
+
+@pytest.mark.parametrize("framework, runs", [
+    ("tensorflow", [TF_HUB, HF_TF_CLASS, HF_KERAS]),
+    ("pytorch", [TORCH_HUB, HF_TORCH]),
+    ("scikit-learn", [HF_JOBLIB]),
+])
+def test_which_models_run_on_a_framework(framework, runs):
+    every = [TF_HUB, TORCH_HUB, HF_TORCH, HF_TF_CLASS, HF_KERAS, HF_JOBLIB, HF_ONNX]
+    assert [d for d in every if runs_on(d, framework)] == runs
+    assert [d for d in every if Filters.make(framework=framework).allows(d)] == runs
+
+
+@pytest.mark.parametrize("question, framework", [
+    ("text to speech in German with TensorFlow", "tensorflow"),
+    ("a Keras model for text classification", "tensorflow"),
+    ("fine-tune it in tf.keras", "tensorflow"),
+    ("a PyTorch model to detect objects in photos", "pytorch"),
+    ("import torch; classify these images", "pytorch"),
+    ("a scikit-learn pipeline for tabular data", "scikit-learn"),
+    ("sklearn model for wine quality", "scikit-learn"),
+    ("an image classifier from TensorFlow Hub", None),  # a hub, read as a source
+    ("model = torch.hub.load('pytorch/vision', 'resnet50')", None),  # PyTorch Hub's loader names the hub
+    ("convert my PyTorch model to TensorFlow", None),  # two named: no constraint
+    ("classify images, not in TensorFlow please", None),  # ruled out, not asked for
+    ("TF-IDF keywords from my documents", None),
+    ("translate English text to French", None),
+])
+def test_the_framework_a_question_asks_for(question, framework):
+    assert stated_framework(question) == framework
+    assert parse_constraints(question).framework == framework
+
+
+def test_framework_names_and_aliases():
+    assert [canonical_framework(n) for n in ("TensorFlow", "keras", "PyTorch", "torch", "sklearn", "Scikit-Learn")] \
+        == ["tensorflow", "tensorflow", "pytorch", "pytorch", "scikit-learn", "scikit-learn"]
+    with pytest.raises(ValueError, match="unknown framework 'jax': choose one of tensorflow, pytorch, scikit-learn"):
+        Filters.make(framework="jax")
+
+
+def test_framework_merges_describes_and_is_blanked_like_other_constraints():
+    stated = parse_constraints("a Keras image classifier under 10M parameters")
+    assert stated.describe() == "runs on TensorFlow, at most 10,000,000 parameters"
+    assert "keras" not in without_constraints("a Keras image classifier").lower()
+    assert merge(Filters(), stated).framework == "tensorflow"
+    assert merge(Filters.make(framework="pytorch"), stated).framework == "pytorch"  # explicit wins, and says so
+    assert overridden(Filters.make(framework="pytorch"), stated) == "runs on TensorFlow"
+    assert overridden(Filters.make(framework="tensorflow"), stated) == ""
+
+
+def test_pipeline_honours_a_framework_and_says_when_none_does_the_task(seed_index):
+    from gorilla_rag.pipeline import Pipeline
+
+    pipe = Pipeline(seed_index)
+    unconstrained = pipe.ask("text to speech in German")
+    assert unconstrained.status == "verified" and unconstrained.api.source == "huggingface"  # bark: PyTorch
+    asked_tf = pipe.ask("text to speech in German with TensorFlow")
+    assert asked_tf.status == "no_match" and asked_tf.api is None
+    assert "asks for text to speech, and no API the filters allow (runs on TensorFlow) does that" in asked_tf.explanation
+    aloud = pipe.ask("read my emails out loud with TensorFlow")  # named without the words "text to speech"
+    assert aloud.status == "no_match" and "text to speech" in aloud.explanation
+    detector = pipe.ask("a PyTorch model to detect objects in photos")
+    assert detector.status == "verified" and runs_on(detector.api, "pytorch") and detector.api.source != "tfhub"
+    assert all(runs_on(hit.doc, "pytorch") for hit in detector.hits)
+    assert detector.constraints == "runs on PyTorch"
+    keras = pipe.ask("an image classifier in Keras")
+    assert keras.status == "verified" and keras.api.source == "tfhub"
+    assert pipe.ask("a scikit-learn model for image classification").status == "no_match"  # the seed has none
