@@ -78,12 +78,18 @@ class OppositeTasks:
         return self.names[0] if first and not second else self.names[1] if second and not first else None
 
 
+_ASKS_PICTURE_FROM_TEXT = re.compile(
+    rf"\btext[-\s]+(?:to|into)[-\s]+(?:images?|art|pictures?)\b|"
+    rf"\b(?:generat|creat|draw|produc|render|paint|design|mak|illustrat|visuali[sz]|imagin)\w*\s+"
+    rf"(?:[\w-]+\s+){{0,4}}{_IMAGE}\b[^.?!]{{0,60}}?\b(?:from|based\s+on|out\s+of|using|given|"
+    rf"matching|according\s+to|described\s+(?:in|by))\s+(?:\w+\s+){{0,3}}{_TEXTUAL}\b", re.I)
+_DOES_TRANSCRIPT = re.compile(r"speech recognition|speech-to-text|automatic-speech-recognition|\basr\b", re.I)
+
 RULES = (
     OppositeTasks(
         ("speech to text", "text to speech"),
         (_ASKS_TRANSCRIPT, _ASKS_SPEECH),
-        (re.compile(r"speech recognition|speech-to-text|automatic-speech-recognition|\basr\b", re.I),
-         re.compile(r"text-to-speech|\btts\b", re.I))),
+        (_DOES_TRANSCRIPT, re.compile(r"text-to-speech|\btts\b", re.I))),
     OppositeTasks(
         ("image to text", "text to image"),
         (re.compile(rf"\bcaption(?:s|ing)?\b(?!\s+(?:in|into|to)\b)|\bimage[-\s]+(?:to|into)[-\s]+text\b|\balt[-\s]?text\b|"
@@ -91,10 +97,7 @@ RULES = (
                     rf"(?:{_IMAGE}|signs?|scenes?)\b|"
                     rf"\b{_IMAGE}\s+(?:\w+\s+){{0,3}}(?:in|into|to)\s+(?:\w+\s+){{0,2}}(?:text|words|captions?)\b",
                     re.I),
-         re.compile(rf"\btext[-\s]+(?:to|into)[-\s]+(?:images?|art|pictures?)\b|"
-                    rf"\b(?:generat|creat|draw|produc|render|paint|design|mak|illustrat|visuali[sz]|imagin)\w*\s+"
-                    rf"(?:[\w-]+\s+){{0,4}}{_IMAGE}\b[^.?!]{{0,60}}?\b(?:from|based\s+on|out\s+of|using|given|"
-                    rf"matching|according\s+to|described\s+(?:in|by))\s+(?:\w+\s+){{0,3}}{_TEXTUAL}\b", re.I)),
+         _ASKS_PICTURE_FROM_TEXT),
         (re.compile(r"image-to-text|image captioning", re.I), re.compile(r"text-to-image", re.I)),
         wins_both=1),
     OppositeTasks(
@@ -175,38 +178,40 @@ NAMED_TASKS = (
     # required: asked for TensorFlow (no TF Hub model speaks), a text embedding is no answer to "read this aloud"
     NamedTask("text to speech", _ASKS_SPEECH, re.compile(r"text-to-speech|\btts\b|speech synthesis", re.I),
               unless=_ASKS_TRANSCRIPT),  # "reading aloud, I want it transcribed": neither side
+    NamedTask("speech to text", _ASKS_TRANSCRIPT, _DOES_TRANSCRIPT, unless=_ASKS_SPEECH),
+    NamedTask("text to image", _ASKS_PICTURE_FROM_TEXT, re.compile(r"text-to-image", re.I)),
     NamedTask("visual question answering",
               re.compile(rf"\b(?:answer\w*|ask\w*)\s+(?:\w+\s+){{0,3}}questions?\s+(?:\w+\s+){{0,2}}(?:about|on|regarding|"
                          rf"related\s+to|of|from|in)\s+(?:\w+\s+){{0,3}}{_IMAGE}\b|\b{_IMAGE}\s+questions?\b|"
                          rf"\b{_IMAGE}\b[^.?!]{{0,80}}\banswer\w*\s+(?:\w+\s+){{0,3}}questions?\s+about\s+(?:it|them)\b", re.I),
-              re.compile(r"visual question|\bvqa\b|image-to-text", re.I), required=False,
+              re.compile(r"visual question|\bvqa\b|image-to-text", re.I), required=True,
               unless=re.compile(_DOCUMENTS, re.I)),
     NamedTask("table question answering",
               re.compile(r"\banswer\w*\s+(?:\w+\s+){0,3}questions?\b[^.?!]*\b(?:tables?|spreadsheets?)\b|"
                          r"\b(?:tables?|spreadsheets?)\b[^.?!]*\banswer\w*\s+(?:\w+\s+){0,3}questions?\b|"
                          r"\bquery\w*\s+(?:\w+\s+){0,3}(?:tables?|spreadsheets?)\b|\btable\s+question|[\"']table[\"']\s*:",
                          re.I),
-              re.compile(r"table question", re.I), required=False,
+              re.compile(r"table question", re.I), required=True,
               unless=re.compile(rf"{_DOCUMENTS}|\bperiodic\s+table\b|\btable\s+of\s+contents\b|\bscann\w*", re.I)),
     NamedTask("object detection",
               re.compile(r"\bbounding[-\s]+box\w*|\bobject\s+detect\w*|\b(?:detect|locat)\w*\s+(?:\w+\s+){0,3}"
                          r"objects?\b(?!\s+(?:types?|categor\w+|class\w*)\b)|\bdraw\w*\s+(?:\w+\s+){0,2}(?:box\w*|boundar\w*|"
                          r"rectangles?|outlines?)\s+around\b", re.I),
-              re.compile(r"object detection|instance segmentation|panoptic", re.I), required=False),
+              re.compile(r"object detection|instance segmentation|panoptic", re.I), required=True),
     NamedTask("sentiment analysis", re.compile(r"\bsentiments?\b", re.I),
               re.compile(r"text classification|sentiment|zero-shot classification", re.I), required=False),
     NamedTask("question answering over text",
               re.compile(rf"\banswer(?:s|ing)?\s+(?:\w+\s+){{0,3}}questions?\b[^.?!]*{_PASSAGES}|"
                          rf"\b(?:find|extract|get)\w*\s+(?:the\s+)?answers?\b[^.?!]*{_PASSAGES}|"
                          rf"{_PASSAGES}[^.?!]*\banswer(?:s|ing)?\s+(?:\w+\s+){{0,3}}questions?\b", re.I),
-              re.compile(r"(?<!document )(?<!visual )(?<!table )question answering", re.I), required=False,
+              re.compile(r"(?<!document )(?<!visual )(?<!table )question answering", re.I), required=True,
               unless=re.compile(rf"{_DOCUMENTS}|{_VISUAL}|\btables?\b|\bspreadsheets?\b", re.I)),
     NamedTask("reading text in images",
               re.compile(r"\bocr\b|\b(?:read|extract|recogni[sz]e|get|transcribe)\w*\s+(?:the\s+)?(?:text|words|letters|"
                          r"characters|writing)\s+(?:in|on|from)\s+(?:\w+\s+){0,3}(?:images?|photos?|pictures?|signs?|"
                          r"screenshots?|scans?|receipts?|documents?)\b|\b(?:text|letters|words)\s+(?:are|is)\s+written\s+on\b",
                          re.I),
-              re.compile(r"image-to-text|ocr|scene text|document question", re.I), required=False),
+              re.compile(r"image-to-text|ocr|scene text|document question", re.I), required=True),
 )
 
 

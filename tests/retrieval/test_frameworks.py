@@ -85,3 +85,25 @@ def test_pipeline_honours_a_framework_and_says_when_none_does_the_task(seed_inde
     keras = pipe.ask("an image classifier in Keras")
     assert keras.status == "verified" and keras.api.source == "tfhub"
     assert pipe.ask("a scikit-learn model for image classification").status == "no_match"  # the seed has none
+
+
+@pytest.mark.parametrize("question, source, task, doer", [
+    ("transcribe a podcast episode with TensorFlow", None, "speech to text", "wav2vec2-base-960h"),
+    ("answer questions about a photo", "tfhub", "visual question answering", None),
+    ("generate images from a text prompt in Keras", None, "text to image", "stable-diffusion"),
+    ("answer questions about a table of sales figures", "tfhub", "table question answering", None),
+    ("estimate depth from a photo", "tfhub", "depth estimation", "MiDaS"),
+])
+def test_a_task_the_filters_leave_no_model_for_is_no_match_naming_one_outside(seed_index, question, source, task,
+                                                                              doer):
+    """Before, each got a verified call to whatever the filters allowed (YAMNet for a transcript, a MobileNet
+    for a photo question, a text embedding for image generation)."""
+    from gorilla_rag.pipeline import Pipeline
+
+    answer = Pipeline(seed_index).ask(question, source=source)
+    assert answer.status == "no_match" and f"the question asks for {task}, and no API the filters allow" in \
+        answer.explanation
+    if doer:  # the corpus API doing it that the filters left out
+        assert doer in answer.explanation and "does it, outside the filters" in answer.explanation
+    unfiltered = Pipeline(seed_index).ask(question.replace(" with TensorFlow", "").replace(" in Keras", ""))
+    assert unfiltered.status == "verified"  # the same request, unconstrained, is answered

@@ -54,9 +54,10 @@ def test_a_model_doing_the_opposite_moves_last_and_the_rest_keep_their_ranks():
     asr = hf("openai/whisper", "Audio Automatic Speech Recognition", "automatic-speech-recognition")
     other = hf("t5-small", "Natural Language Processing Text2Text Generation")
     hits = [Hit(tts, 3.0), Hit(other, 2.0), Hit(asr, 1.0)]
-    reordered = prefer_asked_task("transcribe audio to text", hits)
-    assert [h.doc for h in reordered] == [other, asr, tts]
-    assert [h.moved_down for h in reordered] == [None, None, "does text to speech; the question asks for speech to text"]
+    reordered = prefer_asked_task("transcribe audio to text", hits)  # names speech to text, too: its model first
+    assert [h.doc for h in reordered] == [asr, other, tts]
+    assert [h.moved_down for h in reordered] == [None, "does not do speech to text, which the question names",
+                                                 "does text to speech; the question asks for speech to text"]
     assert [h.doc for h in prefer_asked_task("read my text aloud", hits)] == [tts, other, asr]
     assert prefer_asked_task("summarise my notes", hits) == hits
 
