@@ -11,6 +11,7 @@ import numpy as np
 from gorilla_rag.retrieval.frameworks import (
     FRAMEWORK_NAMES,
     canonical_framework,
+    compatible,
     framework_phrases,
     runs_on,
     stated_framework,
@@ -161,9 +162,12 @@ def parse_constraints(question: str) -> Filters:
             continue
         min_top1 = value
         break
-    sources = tuple(name for name, pattern in _HUBS if re.search(pattern, question, re.I))
-    return Filters(sources=sources if len(sources) == 1 else (), max_params=max_params, min_top1=min_top1,
-                   framework=stated_framework(question))
+    named = tuple(name for name, pattern in _HUBS if re.search(pattern, question, re.I))
+    sources = named if len(named) == 1 else ()
+    framework = stated_framework(question)
+    if framework and not compatible(framework, sources):  # "a PyTorch … from TF Hub": the hub, named outright, wins
+        framework = None
+    return Filters(sources=sources, max_params=max_params, min_top1=min_top1, framework=framework)
 
 
 def without_constraints(question: str) -> str:
@@ -183,16 +187,19 @@ def overridden(explicit: Filters, stated: Filters) -> str:
     dropped = Filters(sources=stated.sources if explicit.sources and set(stated.sources) - set(explicit.sources) else (),
                       max_params=contradicted(explicit.max_params, stated.max_params),
                       min_top1=contradicted(explicit.min_top1, stated.min_top1),
-                      framework=stated.framework if explicit.framework not in (None, stated.framework) else None)
+                      framework=stated.framework if explicit.framework not in (None, stated.framework) or (
+                          stated.framework and not compatible(stated.framework, explicit.sources)) else None)
     return "" if dropped.empty else dropped.describe()
 
 
 def merge(explicit: Filters, stated: Filters) -> Filters:
-    """Explicit filters win; what the question states fills the rest."""
+    """Explicit filters win; what the question states fills the rest (a stated framework none of the given hubs'
+    models runs on is dropped: `overridden` says so)."""
+    framework = stated.framework if stated.framework and compatible(stated.framework, explicit.sources) else None
     return replace(
         explicit,
         sources=explicit.sources or stated.sources,
         max_params=explicit.max_params if explicit.max_params is not None else stated.max_params,
         min_top1=explicit.min_top1 if explicit.min_top1 is not None else stated.min_top1,
-        framework=explicit.framework or stated.framework,
+        framework=explicit.framework or framework,
     )

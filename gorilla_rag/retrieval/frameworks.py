@@ -20,15 +20,26 @@ _ALIASES = {"tensorflow": "tensorflow", "tf": "tensorflow", "tf2": "tensorflow",
 # What a doc's framework field or its call says when the model is not PyTorch (on Hugging Face).
 _TENSORFLOW = re.compile(r"keras|tensorflow|\bTF[A-Z]\w*\.from_pretrained", re.I)
 _SCIKIT = re.compile(r"scikit|sklearn|joblib", re.I)
-_NOT_TORCH = re.compile(r"keras|tensorflow|\bTF[A-Z]\w*\.from_pretrained|scikit|sklearn|joblib|onnx|ctranslate|ml-agents",
-                        re.I)
+_NOT_TORCH = re.compile(r"keras|tensorflow|\bTF[A-Z]\w*\.from_pretrained|scikit|sklearn|joblib|onnx|\bORTModel|optimum|"
+                        r"ctranslate|ml-agents", re.I)
+_TORCH_REQUIREMENT = re.compile(r"torch|transformers|diffusers", re.I)
 
 # Named in a question; hub names ("TensorFlow Hub", "PyTorch Hub") are read as hubs (constraints.py), not here.
-_STATED = (("tensorflow", r"\b(?:tensor ?flow|tf ?2|tf\.keras|keras)\b(?![ -]?hub)"),
-           ("pytorch", r"\b(?:py ?torch|torch)\b(?![ -]?hub)(?!\.hub)(?!/)"),  # pytorch/vision: a repo
-           ("scikit-learn", r"\b(?:scikit[ -]?learn|sklearn)\b"))
-_NEGATED = re.compile(r"\b(?:not|no|without|instead of|rather than|except|other than|but not)\s+(?:in\s+|with\s+|using\s+)?$",
-                      re.I)
+# TF Lite and TF.js count as TensorFlow: their models are TensorFlow models, converted.
+_STATED = (("tensorflow", r"\btensor ?flow\b(?![ -]?hub)|\btf ?2\b|\btf\.(?:keras|js|lite)\b|\btfjs\b|\btf ?lite\b|"
+                          r"\bkeras\b(?![ -]?like)|\b(?:in|with|using)\s+tf\b|\btf\s+(?:models?|code|version|weights)\b"),
+           ("pytorch", r"\bpy ?torch\b(?![ -]?hub)(?!/)|\bimport\s+torch\b|\btorch\.(?!hub\b)\w+|\b(?:in|with|using)\s+torch\b|"
+                       r"\btorch[- ](?:models?|code|weights|based|tensors?|modules?|implementation|version)\b|"
+                       r"\b(?:torchvision|torchaudio|torchscript|pytorch[_ -]lightning)\b"),
+           ("scikit-learn", r"\bscikit[ -]?learn\b|\bsklearn\b"))
+# A sentence that says one of these about a framework does not ask for it ("I don't want PyTorch", "TensorFlow
+# is too heavy for us"): its mention is dropped, never turned into the opposite.
+_NEGATION = re.compile(r"\b(?:not?|never|without|avoid\w*|except|instead|rather|neither|nor|hate|anything\s+but|"
+                       r"other\s+than|no\s+longer|(?:do|does|did|ca|is|are|wo)n'?t|cannot|too\s+(?:heavy|big|slow|large))\b|"
+                       r"\bnon-|-free\b|\b(?:mov|migrat|switch|port)\w*\s+(?:\w+\s+)?(?:off|away)\b", re.I)
+_SENTENCE = re.compile(r"[.;!?\n]+(?=\s|$)")
+# A hub none of whose models runs on the framework.
+_NEVER_ON = {"pytorch": {"tfhub"}, "tensorflow": {"torchhub"}, "scikit-learn": {"tfhub", "torchhub"}}
 
 
 def canonical_framework(name: str) -> str:
@@ -40,23 +51,33 @@ def canonical_framework(name: str) -> str:
 
 
 def runs_on(doc: ApiDoc, framework: str) -> bool:
-    """Whether the doc's model runs on `framework` (one of FRAMEWORKS) as its call loads it."""
+    """Whether the doc's model runs on `framework` (one of FRAMEWORKS) as its call loads it; a Hugging Face
+    model whose requirements name joblib or scikit-learn but no torch library is a scikit-learn one, whatever
+    its (sometimes generic) call says."""
     said = f"{doc.framework} {doc.api_call}"
+    requirements = " ".join(doc.requirements)
+    scikit = doc.source != "tfhub" and bool(
+        _SCIKIT.search(said) or (_SCIKIT.search(requirements) and not _TORCH_REQUIREMENT.search(requirements)))
     if framework == "tensorflow":
         return doc.source == "tfhub" or bool(_TENSORFLOW.search(said))
     if framework == "pytorch":
-        return doc.source == "torchhub" or (doc.source != "tfhub" and not _NOT_TORCH.search(said))
-    return doc.source != "tfhub" and bool(_SCIKIT.search(said))
+        return doc.source == "torchhub" or (doc.source != "tfhub" and not scikit and not _NOT_TORCH.search(said))
+    return scikit
+
+
+def compatible(framework: str, sources: tuple[str, ...]) -> bool:
+    """Whether some model of the hubs (all hubs when none is named) could run on the framework."""
+    return not sources or any(source not in _NEVER_ON[framework] for source in sources)
 
 
 def stated_framework(question: str) -> str | None:
     """The one framework the question asks for ("a PyTorch model that…"), None when it names none, several
-    ("convert PyTorch to TensorFlow"), or only rules one out ("not in TensorFlow")."""
+    ("convert PyTorch to TensorFlow"), or names one in a sentence that rules it out ("not in TensorFlow")."""
     named = set()
-    for framework, pattern in _STATED:
-        for match in re.finditer(pattern, question, re.I):
-            if not _NEGATED.search(question[max(0, match.start() - 24):match.start()]):
-                named.add(framework)
+    for sentence in _SENTENCE.split(question):
+        mentioned = {framework for framework, pattern in _STATED if re.search(pattern, sentence, re.I)}
+        if mentioned and not _NEGATION.search(sentence):
+            named |= mentioned
     return named.pop() if len(named) == 1 else None
 
 

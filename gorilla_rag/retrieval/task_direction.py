@@ -49,6 +49,15 @@ _ASKS_SPEECH = re.compile(rf"\btext[-\s]+(?:to|into)[-\s]+(?:speech|audio|voice)
 _ASKS_TRANSCRIPT = re.compile(r"\b(?:speech|audio|voice|spoken)[\w\s-]{0,20}?\b(?:to|into)[-\s]+(?:written\s+|plain\s+)?"
                               r"text\b|\btext\s+from\s+(?:\w+\s+){0,2}(?:speech|audio|voice|recordings?)\b|"
                               r"\bsubtitl\w*|\btranscri\w*|\bspeech[-\s]recogni\w*|\bdictation\b", re.I)
+# names speech to text outright (narrower: "summarise this transcript" or "translate these subtitles" takes the side
+# against text to speech, but asks for no recogniser)
+_NAMES_TRANSCRIPT = re.compile(r"\b(?:speech|audio|voice|spoken)[\w\s-]{0,20}?\b(?:to|into)[-\s]+(?:written\s+|plain\s+)?"
+                               r"text\b|\btext\s+from\s+(?:\w+\s+){0,2}(?:speech|audio|voice|recordings?)\b|"
+                               r"\btranscrib\w*|\b(?:speech|audio|voice|call|meeting|podcast|interview|lecture)s?\s+"
+                               r"transcription\b|\b(?:generat|creat|add|produc|mak)\w*\s+(?:\w+\s+){0,2}subtitl\w*|"
+                               r"\bspeech[-\s]recogni\w*|\bdictation\b", re.I)
+_NOT_SPEECH_SOURCE = re.compile(r"\b(?:images?|photos?|pictures?|scan\w*|handwrit\w*|music|piano|songs?\s+sheet|"
+                                r"sheet\s+music|screenshots?|pdfs?|documents?)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -178,8 +187,11 @@ NAMED_TASKS = (
     # required: asked for TensorFlow (no TF Hub model speaks), a text embedding is no answer to "read this aloud"
     NamedTask("text to speech", _ASKS_SPEECH, re.compile(r"text-to-speech|\btts\b|speech synthesis", re.I),
               unless=_ASKS_TRANSCRIPT),  # "reading aloud, I want it transcribed": neither side
-    NamedTask("speech to text", _ASKS_TRANSCRIPT, _DOES_TRANSCRIPT, unless=_ASKS_SPEECH),
-    NamedTask("text to image", _ASKS_PICTURE_FROM_TEXT, re.compile(r"text-to-image", re.I)),
+    NamedTask("speech to text", _NAMES_TRANSCRIPT, _DOES_TRANSCRIPT,
+              unless=re.compile(f"{_ASKS_SPEECH.pattern}|{_NOT_SPEECH_SOURCE.pattern}", re.I)),
+    NamedTask("text to image", _ASKS_PICTURE_FROM_TEXT, re.compile(r"text-to-image", re.I),
+              unless=re.compile(r"\bclassif\w*|\bsearch\w*|\bfind\w*|\bretriev\w*|\bembed\w*|\bcaption\w*|"
+                                r"\blabels?\b", re.I)),  # "an image classifier using text labels": zero-shot
     NamedTask("visual question answering",
               re.compile(rf"\b(?:answer\w*|ask\w*)\s+(?:\w+\s+){{0,3}}questions?\s+(?:\w+\s+){{0,2}}(?:about|on|regarding|"
                          rf"related\s+to|of|from|in)\s+(?:\w+\s+){{0,3}}{_IMAGE}\b|\b{_IMAGE}\s+questions?\b|"

@@ -17,15 +17,20 @@ HF_TF_CLASS = doc("huggingface", "Hugging Face Transformers", "TFAutoModel.from_
 HF_KERAS = doc("huggingface", "Keras", "from_pretrained_keras('keras-io/x')")
 HF_JOBLIB = doc("huggingface", "Joblib", "joblib.load(cached_download(hf_hub_url('x', 'sklearn_model.joblib')))")
 HF_ONNX = doc("huggingface", "ONNX", "ort.InferenceSession('model.onnx')")
+HF_ORT = doc("huggingface", "Transformers", "ORTModelForSeq2SeqLM.from_pretrained('optimum/t5-small')")
+# APIBench's autotrain tabular docs show a generic call; their requirements say what loads them
+HF_AUTOTRAIN = ApiDoc(id="huggingface:autotrain", source="huggingface", domain="Tabular Tabular Classification",
+                      api_name="autotrain", api_call="AutoModel.from_pretrained('someone/autotrain-titanic')",
+                      framework="Hugging Face", requirements=("joblib", "pandas"))
 
 
 @pytest.mark.parametrize("framework, runs", [
     ("tensorflow", [TF_HUB, HF_TF_CLASS, HF_KERAS]),
     ("pytorch", [TORCH_HUB, HF_TORCH]),
-    ("scikit-learn", [HF_JOBLIB]),
+    ("scikit-learn", [HF_JOBLIB, HF_AUTOTRAIN]),
 ])
 def test_which_models_run_on_a_framework(framework, runs):
-    every = [TF_HUB, TORCH_HUB, HF_TORCH, HF_TF_CLASS, HF_KERAS, HF_JOBLIB, HF_ONNX]
+    every = [TF_HUB, TORCH_HUB, HF_TORCH, HF_TF_CLASS, HF_KERAS, HF_JOBLIB, HF_ONNX, HF_ORT, HF_AUTOTRAIN]
     assert [d for d in every if runs_on(d, framework)] == runs
     assert [d for d in every if Filters.make(framework=framework).allows(d)] == runs
 
@@ -43,11 +48,30 @@ def test_which_models_run_on_a_framework(framework, runs):
     ("convert my PyTorch model to TensorFlow", None),  # two named: no constraint
     ("classify images, not in TensorFlow please", None),  # ruled out, not asked for
     ("TF-IDF keywords from my documents", None),
+    ("a TF model for images", "tensorflow"), ("TFLite model for Android", "tensorflow"),
+    ("run it with tf.js in the browser", "tensorflow"), ("a pytorch_lightning module for text", "pytorch"),
+    ("a torchvision detection model", "pytorch"), ("I want a PyTorch model, but a small one", "pytorch"),
+    # a sentence ruling a framework out asks for nothing (it used to read as asking for it)
+    ("I don't want PyTorch; an image classifier", None), ("avoid PyTorch for this", None),
+    ("a non-PyTorch image model", None), ("a PyTorch-free classifier", None),
+    ("a classifier that does not require PyTorch", None), ("Anything but TensorFlow", None),
+    ("Image classifier. TensorFlow is too heavy for us.", None),
+    # words that are not the framework
+    ("detect people holding a torch in night photos", None), ("Translate 'pass the torch' into German", None),
+    ("a Keras-like simple API for image tagging", None),
     ("translate English text to French", None),
 ])
 def test_the_framework_a_question_asks_for(question, framework):
     assert stated_framework(question) == framework
     assert parse_constraints(question).framework == framework
+
+
+def test_a_hub_named_outright_wins_over_a_framework_none_of_its_models_runs_on():
+    assert parse_constraints("a PyTorch image classifier from TF Hub").describe() == "from tfhub"
+    stated = parse_constraints("a PyTorch image classifier")
+    assert merge(Filters.make("tfhub"), stated).describe() == "from tfhub"
+    assert overridden(Filters.make("tfhub"), stated) == "runs on PyTorch"  # the answer says what it dropped
+    assert merge(Filters.make("huggingface"), stated).describe() == "from huggingface, runs on PyTorch"
 
 
 def test_framework_names_and_aliases():

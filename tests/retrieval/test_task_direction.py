@@ -185,3 +185,25 @@ def test_a_missing_word_asks_for_fill_mask_and_a_voiceover_for_text_to_speech():
                                   [Hit(video, 3.0), Hit(s2st, 2.0), Hit(tts, 1.0)])
     assert [h.doc for h in reordered] == [tts, video, s2st]
     assert reordered[1].moved_down == "does not do text to speech, which the question names"
+
+
+@pytest.mark.parametrize("question, named", [
+    ("transcribe a podcast episode", "speech to text"), ("generate subtitles for my videos", "speech to text"),
+    ("turn my voice memos into text", "speech to text"), ("meeting transcription for our sales calls", "speech to text"),
+    ("generate images from a text prompt", "text to image"),
+])
+def test_speech_to_text_and_text_to_image_named_outright(question, named):
+    assert named in [task.name for task in named_tasks(question)]
+
+
+@pytest.mark.parametrize("question", [
+    "Summarize this meeting transcript into bullet points", "Translate these subtitles from English to French",
+    "Embed sentences of our meeting transcripts for semantic search", "Transcribe the text in this photo",
+    "Predict transcription factor binding sites", "Transcribe piano music into sheet music",
+    "Transcribe handwritten notes from scanned images",
+    "Make an image classifier using text labels", "Design a photo search app where users find pictures using words",
+    "Generate an image caption from the text in the image",
+])
+def test_words_near_those_tasks_do_not_name_them(question):
+    """Each named (and, being required, could turn a fair answer into no_match) before a review caught it."""
+    assert not {"speech to text", "text to image"} & {task.name for task in named_tasks(question)}
