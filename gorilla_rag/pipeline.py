@@ -66,6 +66,7 @@ class Pipeline:
         which filters were applied (given, or stated in the question: "under 10M parameters")."""
         from gorilla_rag.retrieval import Filters
         from gorilla_rag.retrieval.constraints import merge, overridden, parse_constraints
+        from gorilla_rag.retrieval.frameworks import conversion_note
         from gorilla_rag.retrieval.languages import foreign_language
 
         question = check_question(question)
@@ -84,6 +85,9 @@ class Pipeline:
         if dropped:
             answer = replace(answer, explanation=f"The question states ({dropped}), but the given filters override "
                              f"it. {answer.explanation}")
+        converted = conversion_note(question, answer.api) if answer.api is not None else ""
+        if converted:
+            answer = replace(answer, explanation=f"{answer.explanation} {converted}".strip())
         language = foreign_language(question)
         if language:
             answer = replace(answer, explanation=f"The question looks {language}: the API docs and the question encoder "

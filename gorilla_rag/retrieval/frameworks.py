@@ -81,6 +81,23 @@ def stated_framework(question: str) -> str | None:
     return named.pop() if len(named) == 1 else None
 
 
+_ON_DEVICE = (("TF Lite", re.compile(r"\btf ?lite\b|\btf\.lite\b|\btensor ?flow[ -]lite\b", re.I),
+               "tf.lite.TFLiteConverter.from_saved_model (or .from_keras_model)"),
+              ("TensorFlow.js", re.compile(r"\btfjs\b|\btf\.js\b|\btensor ?flow\.js\b", re.I), "tensorflowjs_converter"))
+
+
+def conversion_note(question: str, doc: ApiDoc) -> str:
+    """For a TF Lite or TensorFlow.js request answered with a TensorFlow model: the call loads it in Python, and how
+    to convert it ('' otherwise)."""
+    if not runs_on(doc, "tensorflow"):
+        return ""
+    for name, asked, converter in _ON_DEVICE:
+        if asked.search(question):
+            return (f"The question asks for {name}: this call loads the TensorFlow model in Python; convert it with "
+                    f"{converter}.")
+    return ""
+
+
 def framework_phrases() -> list[re.Pattern]:
     """The patterns `stated_framework` reads, to blank them out of a question."""
     return [re.compile(pattern, re.I) for _, pattern in _STATED]

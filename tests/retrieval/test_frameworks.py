@@ -131,3 +131,18 @@ def test_a_task_the_filters_leave_no_model_for_is_no_match_naming_one_outside(se
         assert doer in answer.explanation and "does it, outside the filters" in answer.explanation
     unfiltered = Pipeline(seed_index).ask(question.replace(" with TensorFlow", "").replace(" in Keras", ""))
     assert unfiltered.status == "verified"  # the same request, unconstrained, is answered
+
+
+@pytest.mark.parametrize("question, converter", [
+    ("a TFLite image classifier for my Android app", "tf.lite.TFLiteConverter"),
+    ("an image classifier I can run with TensorFlow.js in the browser", "tensorflowjs_converter"),
+])
+def test_an_on_device_tensorflow_request_is_told_how_to_convert_the_model(seed_index, question, converter):
+    from gorilla_rag.pipeline import Pipeline
+
+    answer = Pipeline(seed_index).ask(question)
+    assert answer.status == "verified" and answer.api.source == "tfhub"
+    assert "this call loads the TensorFlow model in Python; convert it with" in answer.explanation
+    assert converter in answer.explanation
+    plain = Pipeline(seed_index).ask("an image classifier in TensorFlow")
+    assert "convert it with" not in plain.explanation
