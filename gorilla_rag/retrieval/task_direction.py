@@ -45,17 +45,15 @@ _ASKS_SPEECH = re.compile(rf"\btext[-\s]+(?:to|into)[-\s]+(?:speech|audio|voice)
                           rf"\b(?:synthesi[sz]\w*|generat\w*|produc\w*|creat\w*)\s+(?:(?:a|an|the|some|natural|"
                           rf"realistic|human-like|spoken|synthetic|new)\s+){{0,2}}(?:speech|voices?)\b{_NOT_SPOKEN}|"
                           rf"\btts\b", re.I)
-# asks for speech to text ("transcribe my recording")
-_ASKS_TRANSCRIPT = re.compile(r"\b(?:speech|audio|voice|spoken)[\w\s-]{0,20}?\b(?:to|into)[-\s]+(?:written\s+|plain\s+)?"
-                              r"text\b|\btext\s+from\s+(?:\w+\s+){0,2}(?:speech|audio|voice|recordings?)\b|"
-                              r"\bsubtitl\w*|\btranscri\w*|\bspeech[-\s]recogni\w*|\bdictation\b", re.I)
-# names speech to text outright (narrower: "summarise this transcript" or "translate these subtitles" takes the side
-# against text to speech, but asks for no recogniser)
+# names speech to text outright ("transcribe my recording", "speech to text", "generate subtitles")
 _NAMES_TRANSCRIPT = re.compile(r"\b(?:speech|audio|voice|spoken)[\w\s-]{0,20}?\b(?:to|into)[-\s]+(?:written\s+|plain\s+)?"
                                r"text\b|\btext\s+from\s+(?:\w+\s+){0,2}(?:speech|audio|voice|recordings?)\b|"
                                r"\btranscrib\w*|\b(?:speech|audio|voice|call|meeting|podcast|interview|lecture)s?\s+"
                                r"transcription\b|\b(?:generat|creat|add|produc|mak)\w*\s+(?:\w+\s+){0,2}subtitl\w*|"
                                r"\bspeech[-\s]recogni\w*|\bdictation\b", re.I)
+# takes the speech-to-text side against text to speech: also "summarise this transcript", "translate these
+# subtitles", which ask for no recogniser
+_ASKS_TRANSCRIPT = re.compile(rf"{_NAMES_TRANSCRIPT.pattern}|\bsubtitl\w*|\btranscri\w*", re.I)
 _NOT_SPEECH_SOURCE = re.compile(r"\b(?:images?|photos?|pictures?|scan\w*|handwrit\w*|music|piano|songs?\s+sheet|"
                                 r"sheet\s+music|screenshots?|pdfs?|documents?)\b", re.I)
 
