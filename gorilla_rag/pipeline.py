@@ -116,13 +116,18 @@ class Pipeline:
                 f"from every doc (similarity {similarity:.3f}, below the abstention threshold {self.min_similarity:.3f}).")
         return replace(answer, explanation=f"{note} {answer.explanation}".strip())
 
-    def _doer_elsewhere(self, question: str, task) -> str:  # noqa: ANN001 - a task_direction.NamedTask
-        """', <API> does it (outside the filters)' for the corpus API doing `task` closest to the question; ''."""
+    def _doer_elsewhere(self, question: str, task, filters) -> str:  # noqa: ANN001 - a NamedTask, Filters
+        """' (<API> does it, outside the filters: <which it fails>)' for the corpus API doing `task` closest to the
+        question; '' when none does."""
         import numpy as np
 
         doers = np.fromiter((task.does(doc) for doc in self.index.docs), dtype=bool, count=len(self.index.docs))
         closest = self.index.dense.search(question, 1, doers) if doers.any() else []
-        return f" ({self.index.docs[closest[0][0]].api_call} does it, outside the filters)" if closest else ""
+        if not closest:
+            return ""
+        doer = self.index.docs[closest[0][0]]
+        why = " and ".join(filters.failed_by(doer))
+        return f" ({doer.api_call} does it, outside the filters{': ' + why if why else ''})"
 
     def _answer_hits(self, question: str, hits: list, filters, similarity: float | None) -> Answer:  # noqa: ANN001
         """The answer from the retrieved hits; `similarity` below the threshold (None: not checked) abstains."""
@@ -139,7 +144,7 @@ class Pipeline:
         if missing is not None:  # "estimate depth" in a hub without depth models: not a MobileNet ("depth multiplier")
             where = f"the filters allow ({filters.describe()})" if not filters.empty else "the corpus"
             return Answer(question, "no_match", "", "", None, None, tuple(hits), explanation=(
-                f"the question asks for {missing.name}, and no API {where} does that{self._doer_elsewhere(question, missing)}; "
+                f"the question asks for {missing.name}, and no API {where} does that{self._doer_elsewhere(question, missing, filters)}; "
                 f"the closest APIs are listed as alternatives"))
         only = filters.sources[0] if len(filters.sources) == 1 else None
         generated = self.generator.generate(question, hits)

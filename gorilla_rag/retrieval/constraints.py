@@ -100,6 +100,26 @@ class Filters:
                 return False
         return True
 
+    def failed_by(self, doc: ApiDoc) -> list[str]:
+        """Each constraint `doc` fails, in words ("its docs state no parameter count"); empty when `allows(doc)`."""
+        reasons = []
+        if self.sources and doc.source not in self.sources:
+            reasons.append(f"it is on {doc.source}")
+        if self.domain and self.domain.lower() not in doc.domain.lower():
+            reasons.append(f"its domain is {doc.domain!r}")
+        if self.framework and not runs_on(doc, self.framework):
+            reasons.append(f"it does not run on {FRAMEWORK_NAMES[self.framework]}")
+        if self.max_params is not None and not doc.metrics.get("params", float("inf")) <= self.max_params:
+            params = doc.metrics.get("params")
+            reasons.append(f"it has {params:,.0f} parameters" if params is not None
+                           else "its docs state no parameter count")
+        if self.min_top1 is not None:
+            score = doc.metrics.get("top1", doc.metrics.get("accuracy"))
+            if score is None or not score >= self.min_top1:
+                reasons.append(f"its top-1 accuracy is {score:g}%" if score is not None
+                               else "its docs state no top-1 accuracy")
+        return reasons
+
     def describe(self) -> str:
         """The constraints in words, for explanations."""
         parts = []

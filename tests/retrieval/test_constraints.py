@@ -40,6 +40,18 @@ def test_filters_exclude_docs_without_the_metric_and_use_accuracy_as_fallback():
     assert Filters(min_top1=90).allows(doc("huggingface", accuracy=93.0))
 
 
+def test_failed_by_names_each_constraint_a_doc_fails_and_agrees_with_allows():
+    small, big, unknown = doc(params=3e6, top1=70.0), doc(params=60e6, top1=82.0), doc("huggingface")
+    filters = Filters.make("torchhub", max_params=5e6, min_top1=75, framework="tensorflow")
+    assert filters.failed_by(big) == ["it does not run on TensorFlow", "it has 60,000,000 parameters"]
+    assert filters.failed_by(small) == ["it does not run on TensorFlow", "its top-1 accuracy is 70%"]
+    assert filters.failed_by(unknown) == ["it is on huggingface", "it does not run on TensorFlow",
+                                          "its docs state no parameter count", "its docs state no top-1 accuracy"]
+    for filters in (Filters(), Filters(max_params=5e6), Filters(min_top1=80), Filters.make("huggingface")):
+        assert [not filters.failed_by(d) for d in (small, big, unknown)] == [filters.allows(d)
+                                                                             for d in (small, big, unknown)]
+
+
 def test_merge_prefers_explicit_filters():
     merged = merge(Filters.make("huggingface", max_params=1e6), parse_constraints("under 10M parameters on TF Hub"))
     assert merged.sources == ("huggingface",) and merged.max_params == 1e6

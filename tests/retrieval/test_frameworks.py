@@ -133,6 +133,13 @@ def test_a_task_the_filters_leave_no_model_for_is_no_match_naming_one_outside(se
     assert unfiltered.status == "verified"  # the same request, unconstrained, is answered
 
 
+def test_the_model_outside_the_filters_comes_with_the_constraint_it_fails(seed_index):
+    from gorilla_rag.pipeline import Pipeline
+
+    answer = Pipeline(seed_index).ask("estimate depth from a photo", source="tfhub")
+    assert answer.status == "no_match" and "does it, outside the filters: it is on torchhub)" in answer.explanation
+
+
 @pytest.mark.parametrize("question, converter", [
     ("a TFLite image classifier for my Android app", "tf.lite.TFLiteConverter"),
     ("an image classifier I can run with TensorFlow.js in the browser", "tensorflowjs_converter"),
