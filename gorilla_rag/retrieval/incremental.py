@@ -30,6 +30,7 @@ from gorilla_rag.retrieval.index import DOC_MARGIN, RERANKER_FILE, Index
 from gorilla_rag.retrieval.memory import QuestionMemory
 from gorilla_rag.retrieval.task_memory import write_task_memory
 from gorilla_rag.retrieval.text import dense_text
+from gorilla_rag.retrieval.unserved_tasks import write_unserved_memory
 from gorilla_rag.types import ApiDoc
 
 
@@ -100,6 +101,7 @@ def update_index(docs: list[ApiDoc], folder: str | Path, previous: Index, corpus
             handle.write(json.dumps(doc.to_dict(), ensure_ascii=False) + "\n")
     # which of our task questions the corpus serves may change with its docs
     task_memory = write_task_memory(ordered, previous.dense.query_embedder, folder)
+    unserved = write_unserved_memory(ordered, previous.dense.query_embedder, folder)
     calibration = calibration_if_needed(task_memory, dense, TASK_DOC_MARGIN)
     if (previous.folder / RERANKER_FILE).is_file():  # it scores retrieval features, not particular docs
         copy_reranker(previous.folder / RERANKER_FILE, folder / RERANKER_FILE, dense)
@@ -115,6 +117,7 @@ def update_index(docs: list[ApiDoc], folder: str | Path, previous: Index, corpus
         "sources": {s: sum(d.source == s for d in ordered) for s in sorted({d.source for d in ordered})},
         "corpus": {"path": str(corpus_path) if corpus_path else None, "fingerprint": digest},
         "task_memory": len(task_memory) if task_memory is not None else 0,
+        "unserved_task_questions": len(unserved) if unserved is not None else 0,
         "update": {"from_fingerprint": previous.manifest.get("fingerprint"), **asdict(stats)},
     }
     manifest.pop("task_calibration", None)  # as Index.build writes it: only where one was made

@@ -12,11 +12,9 @@ from typing import Any
 from gorilla_rag.corpus.store import fingerprint, new_staging, swap_in
 from gorilla_rag.errors import IndexLoadError
 from gorilla_rag.retrieval.abstention import (
-    DEFAULT_THRESHOLDS,
     TASK_DOC_MARGIN,
     Calibration,
     calibration_if_needed,
-    calibration_in_effect,
 )
 from gorilla_rag.retrieval.bm25 import Bm25Retriever
 from gorilla_rag.retrieval.constraints import Filters
@@ -34,15 +32,17 @@ from gorilla_rag.retrieval.index_files import (
 )
 from gorilla_rag.retrieval.languages import prefer_direction
 from gorilla_rag.retrieval.rerank import RERANKER_FILE
+from gorilla_rag.retrieval.scope import DOC_MARGIN, IndexScope
 from gorilla_rag.retrieval.task_direction import prefer_asked_task
 from gorilla_rag.retrieval.task_memory import build_task_memory, load_task_memory, write_task_memory
+from gorilla_rag.retrieval.unserved_tasks import build_unserved_memory, load_unserved_memory, write_unserved_memory
 from gorilla_rag.types import ApiDoc, Hit
 
 RETRIEVERS = ("bm25", "dense", "hybrid", "rerank")
-DOC_MARGIN = 0.075  # with a memory, a doc cosine counts this much less than a question cosine (bench_abstention)
+__all__ = ["DOC_MARGIN", "RETRIEVERS", "Index"]  # DOC_MARGIN: scope.py's, read from here by training and benches
 
 
-class Index:
+class Index(IndexScope):
     """An index folder: `index.json` (the manifest), `docs.jsonl` in index order, `bm25/`, `dense.faiss`."""
 
     def __init__(self, folder: Path, manifest: dict[str, Any], docs: list[ApiDoc],
@@ -55,6 +55,7 @@ class Index:
         self.hybrid = HybridRetriever([bm25, dense])
         self.reranker = None  # a learned re-scorer (rerank.Reranker) when the folder holds one
         self.task_memory = None  # our task-labelled questions the corpus serves (task_memory.py), when built
+        self.unserved_memory = None  # those of the tasks it lacks (unserved_tasks.py)
         self.task_calibration: Calibration | None = None  # its threshold, for encoders the default was not made for
         self.user_calibration: Calibration | None = None  # a threshold saved by `eval abstention --save`
         self._verifier = None
@@ -71,44 +72,6 @@ class Index:
     def api_key(self, doc: ApiDoc) -> str:
         """What makes a doc that API (the verifier's identity); records of one API share it."""
         return self.verifier.key_of(doc) or doc.id
-
-    def best_similarity(self, question: str, filters: Filters | None = None) -> float:
-        """How close the question is to what this index serves: the abstention signal, whatever the ranker.
-
-        With a trained memory: max(mean cosine of the 5 nearest remembered questions, cosine of the closest doc
-        the filters allow - DOC_MARGIN): a strong doc match still counts, for APIs no question mentions. Without
-        one, the same over our task questions (task_memory.py, TASK_DOC_MARGIN); an older index: the doc cosine.
-        A memory is asked without the filters: which APIs may answer is the filters' business, not scope's."""
-        found = self.dense.search(question, 1, self.mask(filters))
-        best = found[0][1] if found else -1.0
-        memory, margin = ((self.reranker.memory, DOC_MARGIN) if self.has_memory
-                          else (self.task_memory, TASK_DOC_MARGIN))
-        if memory is not None:
-            best = max(best - margin, memory.scope_similarity(self.dense.query_vector(question)))
-        return best
-
-    @property
-    def abstention_signal(self) -> str:
-        """Which signal best_similarity reads: "memory" (trained), "task questions" or "closest doc"."""
-        if self.has_memory:
-            return "memory"
-        return "task questions" if self.task_memory is not None else "closest doc"
-
-    @property
-    def abstention_calibration(self) -> Calibration | None:
-        """What sets abstention_threshold (abstention.calibration_in_effect); None: the default for the signal."""
-        return calibration_in_effect(self)
-
-    @property
-    def abstention_threshold(self) -> float:
-        """Below this best_similarity a question is out of scope."""
-        calibration = self.abstention_calibration
-        return calibration.threshold if calibration else DEFAULT_THRESHOLDS[self.abstention_signal]
-
-    @property
-    def has_memory(self) -> bool:
-        """Whether a trained re-scorer with remembered training questions is attached."""
-        return self.reranker is not None and len(self.reranker.memory) > 0
 
     def mask(self, filters: Filters | None):  # noqa: ANN201 - np.ndarray | None
         """The docs `filters` allow, as a boolean mask (None: all); cached, since a few filters recur."""
@@ -139,6 +102,7 @@ class Index:
             dense.query_embedder = query_embedder or Embedder(embedder.name, embedder.device, precision="auto")
             dense.save(staging)
             task_memory = write_task_memory(docs, dense.query_embedder, staging)
+            unserved = write_unserved_memory(docs, dense.query_embedder, staging)
             calibration = calibration_if_needed(task_memory, dense, TASK_DOC_MARGIN)
             with open(staging / "docs.jsonl", "w", encoding="utf-8") as handle:
                 for doc in docs:
@@ -155,6 +119,7 @@ class Index:
                              "query_encoder": query_embedder.name if query_embedder else None},
                 "retrievers": list(RETRIEVERS) if reranker is not None else list(RETRIEVERS[:-1]),
                 "task_memory": len(task_memory) if task_memory is not None else 0,
+                "unserved_task_questions": len(unserved) if unserved is not None else 0,
                 **({"task_calibration": calibration.to_dict()} if calibration is not None else {}),
             }
             # The manifest is written last: a folder without it is never mistaken for a whole index.
@@ -166,7 +131,7 @@ class Index:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         index = cls(folder, manifest, docs, bm25, dense)
-        index.task_memory, index.task_calibration = task_memory, calibration
+        index.task_memory, index.task_calibration, index.unserved_memory = task_memory, calibration, unserved
         if reranker is not None:
             index.attach_reranker(folder / RERANKER_FILE)
         return index
@@ -191,6 +156,7 @@ class Index:
             dense = DenseRetriever.load(folder, embedder or Embedder(expected),
                                         Embedder(query_name or expected, precision="auto"))
             task_memory = load_task_memory(folder, manifest, dense.query_embedder, dense.dimension)
+            unserved = load_unserved_memory(folder, manifest, dense.query_embedder, dense.dimension)
             calibration, user = (Calibration.from_dict(manifest[key]) if manifest.get(key) is not None else None
                                  for key in ("task_calibration", "user_calibration"))
             if calibration is None:  # built before calibration existed: as cheap to make as to read
@@ -201,6 +167,7 @@ class Index:
             raise IndexLoadError(f"index {folder}: dense part does not match its docs; {rebuild_hint(folder)}")
         index = cls(folder, manifest, docs, bm25, dense)
         index.task_memory, index.task_calibration, index.user_calibration = task_memory, calibration, user
+        index.unserved_memory = unserved
         if with_reranker and (folder / RERANKER_FILE).is_file():
             try:
                 index.attach_reranker(folder / RERANKER_FILE)
@@ -229,6 +196,8 @@ class Index:
         """Read questions with another encoder from now on (ablations: not while other threads ask); the task
         memory is re-encoded with it, so both sides of its cosine come from one model, and its threshold recalibrated."""
         memory = build_task_memory(self.docs, embedder) if "task_memory" in self.manifest else None
+        if "unserved_task_questions" in self.manifest:
+            self.unserved_memory = build_unserved_memory(self.docs, embedder)
         self.dense.use_query_encoder(embedder)
         self.task_memory, self.task_calibration = memory, calibration_if_needed(memory, self.dense, TASK_DOC_MARGIN)
 

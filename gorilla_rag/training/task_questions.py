@@ -52,6 +52,18 @@ TASK_DOMAINS = {
 }
 
 
+_TASK_NAMES = {"graph-ml": "graph machine learning (node, graph or molecule classification)",
+               "audio-to-audio": "audio to audio (speech enhancement, source separation)",
+               "reinforcement-learning": "a reinforcement-learning agent", "audio-embedding": "audio embeddings",
+               "image-feature-vector": "image feature vectors", "text-embedding": "text embeddings",
+               "sentence-embeddings": "sentence embeddings", "conversational": "a conversational model"}
+
+
+def task_name(label: str) -> str:
+    """A task label in words: 'text-to-video' → 'text to video'."""
+    return _TASK_NAMES.get(label, label.replace("-", " "))
+
+
 # TorchHub's domain field is often not the task (MiDaS, Silero speech-to-text and Tacotron 2 are filed under
 # "Classification", the fairseq translation model under "Semantic Segmentation"): there the functionality says it.
 _TORCHHUB_TASK_WORDS = re.compile(r"speech|depth|voice|translation|generative|separation|synthesis", re.I)
