@@ -23,7 +23,9 @@ from common import REPO, table, write_section  # noqa: E402
 from plain_questions import plain_path  # noqa: E402
 
 from gorilla_rag.indexing import open_index  # noqa: E402
-from gorilla_rag.retrieval import index as index_module  # noqa: E402
+from gorilla_rag.retrieval import scope as scope_module  # noqa: E402
+from gorilla_rag.retrieval.memory import QuestionMemory  # noqa: E402
+from gorilla_rag.retrieval.task_memory import served_task_questions  # noqa: E402
 from gorilla_rag.training.pairs import load_pairs, split_pairs  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -36,8 +38,19 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 def top_similarity(index, questions: list[str]) -> np.ndarray:  # noqa: ANN001
-    """The pipeline's abstention signal for each question (Index.best_similarity)."""
-    return np.array([index.best_similarity(question) for question in questions])
+    """The pipeline's abstention signal for each question (Index.best_similarity); one of our task questions that
+    the index's task memory holds is scored without it (leave-one-out)."""
+    memory = index.task_memory
+    position = {} if memory is None else {row["question"]: i for i, row in enumerate(served_task_questions(index.docs))}
+    scores = []
+    for question in questions:
+        if question in position:
+            keep = np.arange(len(memory)) != position[question]
+            tasks = [memory.domains[i] for i in np.flatnonzero(keep)]
+            index.task_memory = QuestionMemory(memory.vectors[keep], tasks, tasks)
+        scores.append(index.best_similarity(question))
+        index.task_memory = memory
+    return np.array(scores)
 
 
 def choose(inside: np.ndarray, outside: np.ndarray) -> tuple[float, list[list[str]]]:
@@ -73,9 +86,9 @@ def abstains_unless_named(index, questions: list[str], threshold: float) -> floa
     candidates (Pipeline._answer)."""
     from gorilla_rag.retrieval.model_names import named_model
 
-    return float(np.mean([index.best_similarity(q) < threshold
-                          and named_model(q, [h.doc for h in index.search(q, 5)], index.docs) is None
-                          for q in questions]))
+    below = top_similarity(index, questions) < threshold
+    return float(np.mean([low and named_model(q, [h.doc for h in index.search(q, 5)], index.docs) is None
+                          for q, low in zip(questions, below, strict=True)]))
 
 
 def measure(index, in_scope: list[str], out_rows: list[dict]) -> dict:  # noqa: ANN001
@@ -97,28 +110,35 @@ def main() -> None:
     args = parser.parse_args()
     index = open_index(index=args.index)
     _, held = split_pairs(load_pairs(args.apibench, index.verifier))
+    more_tasks = {row["question"] for row in read_jsonl(plain_path("more_tasks"))}
     in_scope = [p.question.text for p in held] + [r["question"] for name in ("in_scope", "plain_tune")
                                                   for r in read_jsonl(plain_path(name))]
+    # the rarer tasks' questions, where the corpus does the task: the trained memory alone abstained on many
+    in_scope += [r["question"] for r in served_task_questions(index.docs) if r["question"] in more_tasks]
     check = [r["question"] for r in read_jsonl(plain_path("plain_test"))]
     out_rows = read_jsonl(DATA / "out_of_scope.jsonl")
     reranker = index.reranker
     if reranker is not None and reranker.split == "all":
         sys.exit(f"the re-scorer of {index.folder} remembers the held-out questions this bench scores as in scope; "
                  "train it with `gorilla-rag train reranker --hold-out` first")
-    results = {}
+    results, task_memory = {}, index.task_memory
     index.reranker, index.task_memory = None, None  # the closest doc alone (bench_abstention_untrained.py: the rest)
     results["closest doc"] = measure(index, in_scope, out_rows)
     results["closest doc"]["check"] = float((top_similarity(index, check) < results["closest doc"]["threshold"]).mean())
-    default_margin = index_module.DOC_MARGIN
+    default_margin = scope_module.DOC_MARGIN
     if reranker is not None and len(reranker.memory):
         index.reranker = reranker
         for margin in MARGINS:
-            index_module.DOC_MARGIN = margin
-            name = f"memory: 5 nearest questions, or closest doc - {margin}" + (
-                " (default)" if margin == default_margin else "")
+            scope_module.DOC_MARGIN = margin
+            name = f"memory: 5 nearest questions, or closest doc - {margin}"
             results[name] = measure(index, in_scope, out_rows)
             results[name]["check"] = float((top_similarity(index, check) < results[name]["threshold"]).mean())
-        index_module.DOC_MARGIN = default_margin
+        scope_module.DOC_MARGIN = default_margin
+        index.task_memory = task_memory
+        name = (f"memory: 5 nearest questions, nearest task of our task questions, or closest doc - {default_margin}"
+                " (default)")
+        results[name] = measure(index, in_scope, out_rows)
+        results[name]["check"] = float((top_similarity(index, check) < results[name]["threshold"]).mean())
     summary = [[name, f"{r['threshold']:.3f}", f"{r['caught']:.1%}", f"{r['wrongly']:.1%}",
                 f"{r['cv'][0]:.1%} / {r['cv'][1]:.1%}", f"{r['check']:.1%}"] for name, r in results.items()]
     default = next(r for name, r in results.items() if name.endswith("(default)") or len(results) == 1)
@@ -136,9 +156,11 @@ def main() -> None:
 
 Signal (`Index.best_similarity`): without a memory, the cosine of the closest API doc; with a trained question
 memory, the larger of the mean cosine of the 5 nearest remembered training questions and the closest doc's cosine
-minus a margin (query encoder: `{query}`).
+minus a margin, and (the default) how near the question is to the 3 nearest of our task questions of one task the
+corpus serves (retrieval/unserved_tasks.py, task_closeness; query encoder: `{query}`).
 In scope: {len(in_scope)} questions ({len(held)} held-out APIBench, never in the memory, + {len(in_scope) - len(held)} plainly worded ones
-written by us and a helper: in_scope, plain_tune); check: {len(check)} plainly worded questions nobody tuned on (plain_test);
+written by us and helpers: in_scope, plain_tune, and the more_tasks questions whose task the corpus does; each
+scored without itself where the task memory holds it); check: {len(check)} plainly worded questions nobody tuned on (plain_test);
 out of scope: {len(out_rows)} requests written by us in {len(kinds)} kinds. Goal: ≥ {TARGET_OUT:.0%} of out-of-scope
 abstained with ≤ {TARGET_IN:.0%} of in-scope wrongly abstained. The chosen threshold is the best one on all the data;
 the cross-validated column picks it on half of the kinds (and half of the in-scope questions) and scores the other

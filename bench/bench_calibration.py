@@ -104,7 +104,7 @@ def untrained_rows(label: str, corpus: str, index: Index, sets: dict[str, list[s
 
 def trained_rows(label: str, index: Index, train: list, sets: dict[str, list[str]]) -> list[list[str]]:
     index.reranker = fit_reranker(index, train)
-    calibration = index.reranker.calibration or calibrate(index.reranker.memory, index.dense, DOC_MARGIN)
+    calibration = index.reranker.calibration or calibrate(index.reranker.memory, index.dense, DOC_MARGIN, index.task_memory)
     how = "calibrated" if index.reranker.calibration else "calibration rule, not used: default kept"
     rows = [[label, "APIBench", "trained memory", f"{DEFAULT_THRESHOLDS['memory']:.3f} (default)",
              *rates(index, sets, DEFAULT_THRESHOLDS["memory"])],
@@ -148,7 +148,7 @@ def main() -> None:
             trained += trained_rows("MiniLM, CLS pooling", crowded, train, sets)
     body = f"""## Abstention thresholds for other encoders (bench/bench_calibration.py)
 
-Machine: {machine()}. The default thresholds (0.395 trained memory, 0.33 task questions, 0.25 closest doc) were
+Machine: {machine()}. The default thresholds ({DEFAULT_THRESHOLDS['memory']} trained memory, {DEFAULT_THRESHOLDS['task questions']} task questions, {DEFAULT_THRESHOLDS['closest doc']} closest doc) were
 chosen for the bundled MiniLM. An index read by any other encoder now calibrates its own: the 2% quantile of its
 remembered in-scope questions' signal, each scored without itself (retrieval/abstention.py); the out-of-scope set
 below never took part. "MiniLM, CLS pooling" is the bundled model read with CLS pooling on both sides: unrelated

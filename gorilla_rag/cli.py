@@ -164,7 +164,10 @@ def cmd_index_info(args: argparse.Namespace) -> int:
     try:  # the manifest can be fine while a part is missing or corrupt
         from gorilla_rag.retrieval.abstention import describe
 
-        manifest["abstention"] = describe(Index.load(folder))
+        index = Index.load(folder)
+        manifest["abstention"] = describe(index)
+        if index.unserved_memory is not None:  # requests for these get no_match naming the task
+            manifest["tasks_lacking"] = ", ".join(index.unserved_memory.domain_names)
         manifest["check"] = "ok: every part loads and matches the manifest"
         stale = stale_reranker(folder)
         if stale:
@@ -220,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="return the generator's call even when it fails verification")
             p.add_argument("--min-similarity", type=similarity, metavar="S",
                            help="abstain (no_match) below this similarity to what the index serves; 0 never "
-                                "abstains (default: the index's, as `index info` shows: for the bundled MiniLM 0.395 with a "
+                                "abstains (default: the index's, as `index info` shows: for the bundled MiniLM 0.38 with a "
                                 "trained question memory, 0.33 with our task questions, 0.25 with neither; other "
                                 "encoders get one calibrated where the index can; `eval abstention --save` sets one)")
 

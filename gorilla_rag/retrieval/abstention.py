@@ -10,7 +10,7 @@ above 0.33, so the default never abstains.
 For such an encoder the threshold is calibrated when the memory is made: the signal of every remembered in-scope
 question, scored without itself (leave-one-out), and the threshold is its CALIBRATION_QUANTILE quantile. For the
 bundled MiniLM that rule gives 0.327 (APIBench) and 0.343 (seed) for the task signal whose default is 0.33, and
-0.381 for the trained memory whose default is 0.395: it reproduces the hand-chosen values without the
+0.385 for the trained memory whose default is 0.38: it reproduces the hand-chosen values without the
 out-of-scope set (bench/bench_calibration.py measures it on other encoders).
 """
 
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from gorilla_rag.retrieval.dense import DenseRetriever
     from gorilla_rag.retrieval.memory import QuestionMemory
 
-DEFAULT_THRESHOLDS = {"memory": 0.395, "task questions": 0.33, "closest doc": 0.25}
+DEFAULT_THRESHOLDS = {"memory": 0.38, "task questions": 0.33, "closest doc": 0.25}
 TASK_DOC_MARGIN = 0.1  # without a trained memory, a doc cosine counts this much less than a task question's
 CALIBRATION_QUANTILE = 0.02  # share of remembered in-scope questions the threshold would abstain on
 MIN_CALIBRATION_QUESTIONS = 5  # fewer, and no threshold can be said to fit: the default stays, and index info says so
@@ -91,9 +91,11 @@ def defaults_hold(query_encoder: str, doc_embedder: str) -> bool:
     return query_encoder.removesuffix(":int8").removesuffix(":bf16") in BUNDLED and doc_embedder in BUNDLED
 
 
-def leave_one_out_signal(memory: QuestionMemory, doc_cosines: np.ndarray, margin: float) -> np.ndarray:
+def leave_one_out_signal(memory: QuestionMemory, doc_cosines: np.ndarray, margin: float,
+                         tasks: QuestionMemory | None = None) -> np.ndarray:
     """Per remembered question, what Index.best_similarity would give it were it asked and not remembered:
-    max(mean cosine of its SCOPE_NEIGHBOURS nearest other questions, its closest doc's cosine - margin)."""
+    max(mean cosine of its SCOPE_NEIGHBOURS nearest other questions, its closest doc's cosine - margin), and with
+    `tasks` (the task questions a trained index also reads) its closeness to the nearest task of those."""
     vectors = memory.vectors
     take = min(SCOPE_NEIGHBOURS, len(vectors) - 1)
     scope = np.empty(len(vectors))
@@ -101,25 +103,32 @@ def leave_one_out_signal(memory: QuestionMemory, doc_cosines: np.ndarray, margin
         sims = vectors[start:start + 2048] @ vectors.T
         sims[np.arange(len(sims)), np.arange(start, start + len(sims))] = -np.inf
         scope[start:start + len(sims)] = np.partition(sims, len(vectors) - take, axis=1)[:, -take:].mean(axis=1)
-    return np.maximum(scope, np.asarray(doc_cosines, dtype=np.float64) - margin)
+    signal = np.maximum(scope, np.asarray(doc_cosines, dtype=np.float64) - margin)
+    if tasks is not None and len(tasks):
+        from gorilla_rag.retrieval.unserved_tasks import task_closeness
+
+        signal = np.maximum(signal, task_closeness(tasks, vectors)[1])
+    return signal
 
 
-def calibrate(memory: QuestionMemory, dense: DenseRetriever, margin: float) -> Calibration | None:
-    """The threshold for `dense`'s query encoder from the questions of `memory` (read by that encoder); None when
-    there are too few to say (MIN_CALIBRATION_QUESTIONS)."""
+def calibrate(memory: QuestionMemory, dense: DenseRetriever, margin: float,
+              tasks: QuestionMemory | None = None) -> Calibration | None:
+    """The threshold for `dense`'s query encoder from the questions of `memory` (read by that encoder; `tasks`: the
+    index's task questions, for a trained memory's signal); None when there are too few to say
+    (MIN_CALIBRATION_QUESTIONS)."""
     if len(memory) < MIN_CALIBRATION_QUESTIONS:
         return None
-    scores = leave_one_out_signal(memory, dense.closest_cosines(memory.vectors), margin)
+    scores = leave_one_out_signal(memory, dense.closest_cosines(memory.vectors), margin, tasks)
     threshold = round(float(np.quantile(scores, CALIBRATION_QUANTILE)), 3)
     return Calibration(threshold, len(memory), dense.query_embedder.name)
 
 
-def calibration_if_needed(memory: QuestionMemory | None, dense: DenseRetriever,
-                          margin: float) -> Calibration | None:
+def calibration_if_needed(memory: QuestionMemory | None, dense: DenseRetriever, margin: float,
+                          tasks: QuestionMemory | None = None) -> Calibration | None:
     """A calibration where the defaults were not measured for this index's encoders, else None."""
     if memory is None or defaults_hold(dense.query_embedder.name, dense.embedder.name):
         return None
-    return calibrate(memory, dense, margin)
+    return calibrate(memory, dense, margin, tasks)
 
 
 def calibration_in_effect(index) -> Calibration | None:  # noqa: ANN001 - an Index

@@ -104,7 +104,7 @@ def update_index(docs: list[ApiDoc], folder: str | Path, previous: Index, corpus
     unserved = write_unserved_memory(ordered, previous.dense.query_embedder, folder)
     calibration = calibration_if_needed(task_memory, dense, TASK_DOC_MARGIN)
     if (previous.folder / RERANKER_FILE).is_file():  # it scores retrieval features, not particular docs
-        copy_reranker(previous.folder / RERANKER_FILE, folder / RERANKER_FILE, dense)
+        copy_reranker(previous.folder / RERANKER_FILE, folder / RERANKER_FILE, dense, task_memory)
     stats = UpdateStats(len(ordered), len(fresh), len(reuse), len({d.id for d in previous.docs} - {d.id for d in docs}),
                         moved, full=False)
     from gorilla_rag import __version__
@@ -128,13 +128,13 @@ def update_index(docs: list[ApiDoc], folder: str | Path, previous: Index, corpus
     return stats
 
 
-def copy_reranker(source: Path, target: Path, dense: DenseRetriever) -> None:
+def copy_reranker(source: Path, target: Path, dense: DenseRetriever, tasks: QuestionMemory | None = None) -> None:
     """Copy a trained re-scorer into the updated index; a memory threshold calibrated for its encoder is made again
     against the new docs (half of the signal is the closest doc's cosine)."""
     data = json.loads(source.read_text(encoding="utf-8"))
     if data.get("abstention_calibration") is None or not data.get("memory"):
         shutil.copyfile(source, target)
         return
-    calibration = calibration_if_needed(QuestionMemory.from_dict(data["memory"]), dense, DOC_MARGIN)
+    calibration = calibration_if_needed(QuestionMemory.from_dict(data["memory"]), dense, DOC_MARGIN, tasks)
     data["abstention_calibration"] = calibration.to_dict() if calibration is not None else None
     target.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")

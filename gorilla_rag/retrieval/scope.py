@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from gorilla_rag.retrieval.abstention import DEFAULT_THRESHOLDS, TASK_DOC_MARGIN, Calibration, calibration_in_effect
 from gorilla_rag.retrieval.constraints import Filters
-from gorilla_rag.retrieval.unserved_tasks import UnservedTask, asks_unserved_task
+from gorilla_rag.retrieval.unserved_tasks import UnservedTask, asks_unserved_task, task_closeness
 
 if TYPE_CHECKING:
     from gorilla_rag.retrieval.dense import DenseRetriever
@@ -31,7 +31,9 @@ class IndexScope:
         """How close the question is to what this index serves: the abstention signal, whatever the ranker.
 
         With a trained memory: max(mean cosine of the 5 nearest remembered questions, cosine of the closest doc
-        the filters allow - DOC_MARGIN): a strong doc match still counts, for APIs no question mentions. Without
+        the filters allow - DOC_MARGIN, and how near the question is to our task questions of one task the corpus
+        serves: unserved_tasks.task_closeness): a strong doc match still counts, for APIs no question mentions, and
+        so does a plainly worded request for a task APIBench's questions rarely ask about. Without
         one, the same over our task questions (task_memory.py, TASK_DOC_MARGIN); an older index: the doc cosine.
         A memory is asked without the filters: which APIs may answer is the filters' business, not scope's."""
         found = self.dense.search(question, 1, self.mask(filters))
@@ -39,7 +41,10 @@ class IndexScope:
         memory, margin = ((self.reranker.memory, DOC_MARGIN) if self.has_memory
                           else (self.task_memory, TASK_DOC_MARGIN))
         if memory is not None:
-            best = max(best - margin, memory.scope_similarity(self.dense.query_vector(question)))
+            query = self.dense.query_vector(question)
+            best = max(best - margin, memory.scope_similarity(query))
+            if self.has_memory and self.task_memory is not None:  # plainly worded requests for tasks it serves
+                best = max(best, float(task_closeness(self.task_memory, query)[1][0]))
         return best
 
     def unserved_task(self, question: str) -> UnservedTask | None:

@@ -92,16 +92,22 @@ def load_unserved_memory(folder: Path, manifest: dict, encoder: Embedder, dimens
     return memory
 
 
+def task_closeness(memory: QuestionMemory, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per query vector (rows of `queries`): the memory's task whose NEIGHBOURS questions nearest to it are nearest
+    on average (its position in memory.domain_names), and that mean cosine."""
+    sims = np.atleast_2d(queries).astype(np.float32) @ memory.vectors.T
+    per_task = np.full((len(sims), len(memory.domain_names)), -1.0)
+    for number in range(len(memory.domain_names)):
+        mine = sims[:, memory.entry_domains == number]
+        take = min(NEIGHBOURS, mine.shape[1])
+        per_task[:, number] = np.partition(mine, mine.shape[1] - take, axis=1)[:, -take:].mean(axis=1)
+    return per_task.argmax(axis=1), per_task.max(axis=1)
+
+
 def closest_task(memory: QuestionMemory, query: np.ndarray) -> tuple[str, float]:
-    """The memory's task whose NEIGHBOURS questions nearest to `query` are nearest on average, and that mean."""
-    sims = memory.vectors @ query.astype(np.float32)
-    best, closeness = "", -1.0
-    for number, task in enumerate(memory.domain_names):
-        mine = sims[memory.entry_domains == number]
-        mean = float(np.sort(mine)[-NEIGHBOURS:].mean())
-        if mean > closeness:
-            best, closeness = task, mean
-    return best, closeness
+    """The memory's task nearest to one question's vector (task_closeness), and how near."""
+    task, closeness = task_closeness(memory, query)
+    return memory.domain_names[int(task[0])], float(closeness[0])
 
 
 def asks_unserved_task(query: np.ndarray, served: QuestionMemory | None,

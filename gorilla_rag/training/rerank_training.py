@@ -32,7 +32,7 @@ def fit_reranker(index, pairs: list, memory=None):  # noqa: ANN001, ANN201 - a R
     examples = [(p.question.text, p.key, p.gold.domain, None) for p in pairs]  # candidates from every hub
     reranker = Reranker.train(index, examples, memory=memory, task_lists=task_lists)
     # an encoder the default threshold was not measured for gets one from the remembered questions
-    reranker.calibration = calibration_if_needed(reranker.memory, index.dense, DOC_MARGIN)
+    reranker.calibration = calibration_if_needed(reranker.memory, index.dense, DOC_MARGIN, index.task_memory)
     return reranker
 
 

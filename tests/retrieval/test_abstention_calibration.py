@@ -25,6 +25,7 @@ from gorilla_rag.retrieval.abstention import (
     leave_one_out_signal,
 )
 from gorilla_rag.retrieval.embedder import Embedder
+from gorilla_rag.retrieval.index import DOC_MARGIN
 from gorilla_rag.retrieval.memory import QuestionMemory
 
 # each at least 0.04 below the CLS index's calibrated threshold (0.693), the in-scope ones 0.07 above it
@@ -56,6 +57,30 @@ def test_leave_one_out_signal_is_what_a_question_would_score_were_it_not_remembe
     got = leave_one_out_signal(memory, doc, 0.1)
     expected = [max(memory.scope_similarity(memory.vectors[i], exclude=i), doc[i] - 0.1) for i in range(9)]
     assert got == pytest.approx(expected, abs=1e-6)
+
+
+def test_a_trained_memory_signal_also_reads_the_nearest_served_task(seed_index):
+    from gorilla_rag.retrieval.unserved_tasks import task_closeness
+
+    rows = np.random.default_rng(5).normal(size=(9, seed_index.dense.dimension))
+    vectors = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+    memory = QuestionMemory(vectors, [f"k{i}" for i in range(9)], ["d"] * 9)
+    doc = np.linspace(-0.2, 0.6, 9)
+    tasks = seed_index.task_memory
+    got = leave_one_out_signal(memory, doc, 0.1, tasks)
+    plain = leave_one_out_signal(memory, doc, 0.1)
+    assert got == pytest.approx(np.maximum(plain, task_closeness(tasks, memory.vectors)[1]), abs=1e-6)
+    # the index's own signal: a plainly worded request for a task the seed serves reads its task questions
+    from gorilla_rag.retrieval.rerank import Reranker
+
+    trained = Index.load(seed_index.folder, with_reranker=False)
+    trained.reranker = Reranker.train(trained, [(f"Which API does {d.functionality.lower()}", trained.api_key(d),
+                                                 d.domain, None) for d in trained.docs])
+    question = "Pull out the names of people and companies from these emails."
+    query = trained.dense.query_vector(question)
+    closeness = float(task_closeness(trained.task_memory, query)[1][0])
+    without = max(trained.dense.search(question, 1)[0][1] - DOC_MARGIN, trained.reranker.memory.scope_similarity(query))
+    assert trained.best_similarity(question) == pytest.approx(max(without, closeness)) and closeness > without
 
 
 def test_too_few_questions_give_no_calibration(seed_index):
@@ -217,7 +242,6 @@ def test_a_pipeline_follows_the_threshold_of_a_swapped_encoder(seed_docs, tmp_pa
 
 def test_an_incremental_update_recalibrates_a_trained_memory_against_the_new_docs(cls_index, tmp_path):
     from gorilla_rag.retrieval.incremental import update_index
-    from gorilla_rag.retrieval.index import DOC_MARGIN
     from gorilla_rag.retrieval.rerank import RERANKER_FILE, Reranker
 
     folder = tmp_path / "trained"
@@ -232,5 +256,5 @@ def test_an_incremental_update_recalibrates_a_trained_memory_against_the_new_doc
     keep = [d for d in index.docs if d.source != "huggingface"]
     update_index(keep, tmp_path / "updated", Index.load(folder))
     updated = Index.load(tmp_path / "updated")
-    expected = calibrate(updated.reranker.memory, updated.dense, DOC_MARGIN)
+    expected = calibrate(updated.reranker.memory, updated.dense, DOC_MARGIN, updated.task_memory)
     assert updated.abstention_calibration == expected and expected.threshold > 0.5
