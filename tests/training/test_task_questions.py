@@ -3,6 +3,8 @@
 
 import json
 
+import pytest
+
 from gorilla_rag.training.task_questions import DATA, TASK_DOMAINS, TASK_MEMORY_SETS, does_task, training_task_questions
 from gorilla_rag.types import ApiDoc
 
@@ -54,10 +56,23 @@ def test_the_tasks_added_for_the_task_memory_name_their_models():
     assert "tabular-classification" not in {row["task"] for row in training_task_questions()}  # the re-scorer's
 
 
-def test_the_independent_plain_set_shares_no_question_with_the_training_sets():
+@pytest.mark.parametrize("name", ["plain_test", "near_miss"])
+def test_the_independent_sets_share_no_question_with_the_training_sets(name):
     from pathlib import Path
 
-    test_file = Path(__file__).resolve().parents[2] / "bench" / "data" / "plain_test.jsonl"
+    test_file = Path(__file__).resolve().parents[2] / "bench" / "data" / f"{name}.jsonl"
     tested = {json.loads(line)["question"].lower() for line in test_file.read_text().splitlines() if line.strip()}
     trained = {row["question"].lower() for row in training_task_questions(TASK_MEMORY_SETS)}
-    assert len(tested) > 150 and not tested & trained
+    assert len(tested) > 120 and not tested & trained
+
+
+def test_tasks_no_hub_domain_names_are_done_only_by_a_docs_text(seed_docs):
+    from gorilla_rag.retrieval.unserved_tasks import unserved_labels
+
+    added = {row["task"] for row in training_task_questions(("more_tasks_2",))}
+    assert len(added) == 18 and not any(does_task(doc, task) for doc in seed_docs for task in added)
+    langid = ApiDoc(id="huggingface:l", source="huggingface", domain="Natural Language Processing Text Classification",
+                    api_name="xlm-roberta-base-language-detection", api_call="pipeline('text-classification')",
+                    description="A language detection model for 20 languages.")
+    lacking = unserved_labels(seed_docs)
+    assert added <= lacking and "language-identification" not in unserved_labels([*seed_docs, langid])
