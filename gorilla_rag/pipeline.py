@@ -104,9 +104,6 @@ class Pipeline:
         from gorilla_rag.retrieval.model_names import named_model
 
         hits = self.index.search(question, k=k or self.k, retriever=retriever or self.retriever, filters=filters)
-        lacking = self._unserved_task(question, hits)
-        if lacking:
-            return Answer(question, "no_match", "", "", None, None, tuple(hits), explanation=lacking)
         similarity = self._similarity(question, filters) if hits else None
         if similarity is None or similarity >= self.min_similarity:
             return self._answer_hits(question, hits, filters, similarity)
@@ -123,17 +120,20 @@ class Pipeline:
         """Why no API fits when the question asks for a task no doc of the corpus does (retrieval/unserved_tasks.py),
         else ''. Not when the question names one of the candidates, nor with min_similarity 0 or below."""
         from gorilla_rag.retrieval.model_names import named_model
-        from gorilla_rag.training.task_questions import task_name
+        from gorilla_rag.training.task_questions import NO_MODEL, task_name
 
         if not hits or (self._min_similarity is not None and self._min_similarity <= 0):
             return ""
         lacking = self.index.unserved_task(question)
         if lacking is None or named_model(question, [hit.doc for hit in hits], self.index.docs) is not None:
             return ""
-        return (f"the question asks for {task_name(lacking.task)}, and no API in the corpus does that (it reads like "
-                f"our example requests for that task: {lacking.closeness:.2f} against {lacking.served_closeness:.2f} "
-                f"for the closest task the corpus serves); the closest APIs are listed as alternatives, and "
-                f"--min-similarity 0 / min_similarity=0 answers with the closest one anyway")
+        what = ("reads like a request for code, tooling or facts rather than a pretrained model"
+                if lacking.task == NO_MODEL else
+                f"asks for {task_name(lacking.task)}, and no API in the corpus does that")
+        return (f"the question {what} (it reads like our example requests of that kind: {lacking.closeness:.2f} "
+                f"against {lacking.served_closeness:.2f} for the closest task the corpus serves); the closest APIs "
+                f"are listed as alternatives, and --min-similarity 0 / min_similarity=0 answers with the closest one "
+                f"anyway")
 
     def _doer_elsewhere(self, question: str, task, filters) -> str:  # noqa: ANN001 - a NamedTask, Filters
         """' (<API> does it, outside the filters: <which it fails>)' for the corpus API doing `task` closest to the
@@ -159,6 +159,9 @@ class Pipeline:
                 f"no API in the corpus satisfies: {filters.describe()}" if not filters.empty
                 else "no candidate API was retrieved")
             return Answer(question, "no_match", "", "", None, None, tuple(hits), explanation=reason)
+        lacking = self._unserved_task(question, hits)  # in scope by similarity, yet a task the corpus lacks
+        if lacking:
+            return Answer(question, "no_match", "", "", None, None, tuple(hits), explanation=lacking)
         missing = missing_task(question, self.index.docs, self.index.mask(filters))
         if missing is not None:  # "estimate depth" in a hub without depth models: not a MobileNet ("depth multiplier")
             where = f"the filters allow ({filters.describe()})" if not filters.empty else "the corpus"

@@ -13,7 +13,11 @@ untrained hybrid (docs/benchmarks.md, "Memory floor").
   cost 0.4 points before: every plain list pulls the weights away from APIBench's style);
 - data/more_tasks_2.jsonl: 143 by another helper (one that repeated a near_miss request word for word was removed), for 18 tasks no hub's domains name (language identification,
   keyword spotting, face recognition, optical flow, forecasting, ...), so that a corpus lacking one can say so
-  (retrieval/unserved_tasks.py); a doc does those only by its text, so they never join a task memory.
+  (retrieval/unserved_tasks.py); a doc does those only by its text, so they never join a task memory;
+- data/no_model.jsonl: 198 requests no pretrained model answers (code, tooling, ML engineering how-tos, facts,
+  chit-chat), by another helper who never saw bench/data/out_of_scope.jsonl (two that repeated one of its requests
+  word for word were removed): labelled NO_MODEL, a "task" every corpus lacks, so a request nearer those than any
+  served task gets no_match like a request for a missing task.
 
 bench/data/plain_test.jsonl (163 more, by another helper; two that repeated a training question were removed) is
 never trained on: it is the check.
@@ -27,8 +31,9 @@ from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "data"
 TRAINING_SETS = ("in_scope", "plain_tune")  # what the re-scorer learns from
-TASK_MEMORY_SETS = (*TRAINING_SETS, "more_tasks", "more_tasks_2")  # what an untrained index remembers (retrieval/task_memory.py)
+TASK_MEMORY_SETS = (*TRAINING_SETS, "more_tasks", "more_tasks_2", "no_model")  # what an untrained index remembers (retrieval/task_memory.py)
 
+NO_MODEL = "no-model"  # the label of data/no_model.jsonl
 # What a top API's task (does_task) must say for it to do the task a plain question is labelled with.
 TASK_DOMAINS = {
     "image-classification": r"image classification|^classification", "image-feature-vector": r"feature vector",
@@ -65,6 +70,7 @@ TASK_DOMAINS = {
     "code-generation": r"code (?:generation|completion|synthesis)|program synthesis|text2code|codegen|generates? code",
     "grammar-correction": r"grammar|grammatical|spelling correction|spell ?check",
     "speech-emotion-recognition": r"emotion recognition|speech emotion|emotions? (?:from|in) (?:speech|voice|audio)",
+    NO_MODEL: r"(?!)",  # requests no model answers (code, tooling, facts): no doc ever does this "task"
 }
 
 

@@ -125,11 +125,15 @@ def test_a_task_the_filters_leave_no_model_for_is_no_match_naming_one_outside(se
     from gorilla_rag.pipeline import Pipeline
 
     answer = Pipeline(seed_index).ask(question, source=source)
+    unfiltered = Pipeline(seed_index).ask(question.replace(" with TensorFlow", "").replace(" in Keras", ""))
+    if task == "visual question answering":  # the seed has no VQA model at all: the corpus lacks the task
+        assert answer.status == unfiltered.status == "no_match"
+        assert f"the question asks for {task}, and no API in the corpus does that" in unfiltered.explanation
+        return
     assert answer.status == "no_match" and f"the question asks for {task}, and no API the filters allow" in \
         answer.explanation
     if doer:  # the corpus API doing it that the filters left out
         assert doer in answer.explanation and "does it, outside the filters" in answer.explanation
-    unfiltered = Pipeline(seed_index).ask(question.replace(" with TensorFlow", "").replace(" in Keras", ""))
     assert unfiltered.status == "verified"  # the same request, unconstrained, is answered
 
 

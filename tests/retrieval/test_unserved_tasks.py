@@ -76,6 +76,18 @@ def test_a_request_for_a_task_the_seed_lacks_is_no_match_naming_it(seed_index, q
 
 
 @pytest.mark.parametrize("question", [
+    "add early stopping to my keras training loop so it halts when val loss stops improving",
+    "export my custom pytorch model to onnx with a dynamic batch axis",
+])
+def test_a_request_for_code_rather_than_a_model_is_no_match_saying_so(seed_index, question):
+    answer = Pipeline(seed_index).ask(question)
+    assert answer.status == "no_match", question
+    # caught by the similarity threshold, or else as a request no pretrained model answers
+    assert "below the abstention threshold" in answer.explanation or \
+        "reads like a request for code, tooling or facts rather than a pretrained model" in answer.explanation
+
+
+@pytest.mark.parametrize("question", [
     "classify photos of dogs and cats",
     "transcribe a recorded phone call to text",
     "yamnet embeddings for my audio clips",  # audio embeddings are lacking, but the user named a seed model

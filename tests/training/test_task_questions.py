@@ -56,7 +56,7 @@ def test_the_tasks_added_for_the_task_memory_name_their_models():
     assert "tabular-classification" not in {row["task"] for row in training_task_questions()}  # the re-scorer's
 
 
-@pytest.mark.parametrize("name", ["plain_test", "near_miss"])
+@pytest.mark.parametrize("name", ["plain_test", "near_miss", "out_of_scope"])
 def test_the_independent_sets_share_no_question_with_the_training_sets(name):
     from pathlib import Path
 
