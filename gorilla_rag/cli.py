@@ -167,7 +167,9 @@ def cmd_index_info(args: argparse.Namespace) -> int:
         index = Index.load(folder)
         manifest["abstention"] = describe(index)
         if index.unserved_memory is not None:  # requests for these get no_match naming the task
-            manifest["tasks_lacking"] = ", ".join(index.unserved_memory.domain_names)
+            from gorilla_rag.training.task_questions import NO_MODEL
+
+            manifest["tasks_lacking"] = ", ".join(t for t in index.unserved_memory.domain_names if t != NO_MODEL)
         manifest["check"] = "ok: every part loads and matches the manifest"
         stale = stale_reranker(folder)
         if stale:
