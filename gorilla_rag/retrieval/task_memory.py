@@ -55,25 +55,34 @@ def write_task_memory(docs: list[ApiDoc], encoder: Embedder, folder: Path) -> Qu
     query encoder it was read with; None (and no file) when the corpus does none of the tasks."""
     memory = build_task_memory(docs, encoder)
     if memory is not None:
-        data = {**memory.to_dict(), "query_encoder": encoder.name}
-        (folder / TASK_MEMORY_FILE).write_text(json.dumps(data) + "\n", encoding="utf-8")
+        save_question_memory(memory, encoder, folder / TASK_MEMORY_FILE)
+    return memory
+
+
+def save_question_memory(memory: QuestionMemory, encoder: Embedder, path: Path) -> None:
+    """Write a memory of our questions into an index folder, recording the query encoder that read them."""
+    path.write_text(json.dumps({**memory.to_dict(), "query_encoder": encoder.name}) + "\n", encoding="utf-8")
+
+
+def load_question_memory(path: Path, expected: int | None, encoder: Embedder, dimension: int) -> QuestionMemory | None:
+    """A memory save_question_memory wrote; None when the file is absent and the manifest expects none. ValueError
+    when the manifest lists `expected` questions but the file is missing, or it does not fit the index (other
+    encoder, dimension or count)."""
+    if not path.is_file():
+        if expected:
+            raise ValueError(f"{path.name} is missing (index.json lists {expected} questions)")
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or data.get("query_encoder") != encoder.name:
+        raise ValueError(f"{path.name} was not encoded by this index's query encoder {encoder.name!r}")
+    memory = QuestionMemory.from_dict(data)
+    if memory.vectors.shape[1] != dimension or (expected is not None and len(memory) != expected):
+        raise ValueError(f"{path.name} holds {len(memory)} vectors of dimension {memory.vectors.shape[1]}; "
+                         f"the index expects {expected} of dimension {dimension}")
     return memory
 
 
 def load_task_memory(folder: Path, manifest: dict, encoder: Embedder, dimension: int) -> QuestionMemory | None:
     """The saved memory of an index folder; None when it has none (built before task memories existed, or its
-    corpus serves no known task). ValueError when the file is missing though the manifest lists one, or does not
-    fit the index (other encoder, dimension or count)."""
-    path, expected = folder / TASK_MEMORY_FILE, manifest.get("task_memory")
-    if not path.is_file():
-        if expected:
-            raise ValueError(f"{TASK_MEMORY_FILE} is missing (index.json lists {expected} task questions)")
-        return None
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict) or data.get("query_encoder") != encoder.name:
-        raise ValueError(f"{TASK_MEMORY_FILE} was not encoded by this index's query encoder {encoder.name!r}")
-    memory = QuestionMemory.from_dict(data)
-    if memory.vectors.shape[1] != dimension or (expected is not None and len(memory) != expected):
-        raise ValueError(f"{TASK_MEMORY_FILE} holds {len(memory)} vectors of dimension {memory.vectors.shape[1]}; "
-                         f"the index expects {expected} of dimension {dimension}")
-    return memory
+    corpus serves no known task). ValueError as load_question_memory says."""
+    return load_question_memory(folder / TASK_MEMORY_FILE, manifest.get("task_memory"), encoder, dimension)

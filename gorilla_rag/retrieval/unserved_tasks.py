@@ -12,7 +12,6 @@ each corpus's own questions; bench/bench_unserved.py measures it on requests wri
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from gorilla_rag.retrieval.memory import QuestionMemory
+from gorilla_rag.retrieval.task_memory import load_question_memory, save_question_memory, served_task_questions
 from gorilla_rag.types import ApiDoc
 
 if TYPE_CHECKING:
@@ -54,7 +54,6 @@ def unserved_labels(docs: list[ApiDoc]) -> set[str]:
 def build_unserved_memory(docs: list[ApiDoc], encoder: Embedder) -> QuestionMemory | None:
     """Our task questions of the tasks `docs` lack, encoded as `encoder` reads a question; None when the corpus
     serves none of our tasks (its docs name tasks in words we do not know: nothing to compare with) or lacks none."""
-    from gorilla_rag.retrieval.task_memory import served_task_questions
     from gorilla_rag.training.task_questions import TASK_MEMORY_SETS, training_task_questions
 
     lacking = unserved_labels(docs)
@@ -70,27 +69,14 @@ def write_unserved_memory(docs: list[ApiDoc], encoder: Embedder, folder: Path) -
     """build_unserved_memory, saved into `folder` (an index being written; no file when None)."""
     memory = build_unserved_memory(docs, encoder)
     if memory is not None:
-        (folder / UNSERVED_FILE).write_text(json.dumps({**memory.to_dict(), "query_encoder": encoder.name}) + "\n",
-                                            encoding="utf-8")
+        save_question_memory(memory, encoder, folder / UNSERVED_FILE)
     return memory
 
 
 def load_unserved_memory(folder: Path, manifest: dict, encoder: Embedder, dimension: int) -> QuestionMemory | None:
-    """The saved memory; None when the index has none (built before it existed, or nothing to hold). ValueError when
-    the manifest lists one that is missing, or the file does not fit the index."""
-    path, expected = folder / UNSERVED_FILE, manifest.get("unserved_task_questions")
-    if not path.is_file():
-        if expected:
-            raise ValueError(f"{UNSERVED_FILE} is missing (index.json lists {expected} questions)")
-        return None
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict) or data.get("query_encoder") != encoder.name:
-        raise ValueError(f"{UNSERVED_FILE} was not encoded by this index's query encoder {encoder.name!r}")
-    memory = QuestionMemory.from_dict(data)
-    if memory.vectors.shape[1] != dimension or (expected is not None and len(memory) != expected):
-        raise ValueError(f"{UNSERVED_FILE} holds {len(memory)} vectors of dimension {memory.vectors.shape[1]}; "
-                         f"the index expects {expected} of dimension {dimension}")
-    return memory
+    """The saved memory; None when the index has none (built before it existed, or nothing to hold); ValueError as
+    task_memory.load_question_memory says."""
+    return load_question_memory(folder / UNSERVED_FILE, manifest.get("unserved_task_questions"), encoder, dimension)
 
 
 def task_closeness(memory: QuestionMemory, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
