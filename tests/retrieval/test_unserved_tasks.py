@@ -62,12 +62,12 @@ def test_the_task_nearest_on_average_wins_by_the_margin():
     assert MARGIN > 0
 
 
-@pytest.mark.parametrize("question, task", [
-    ("load a pretrained agent that plays Atari Breakout", "a reinforcement-learning agent"),
+@pytest.mark.parametrize("question, task", [  # close enough to the seed's docs to pass the similarity threshold
     ("generate a 4 second video clip from a text prompt", "text to video"),
-    ("predict house prices from the columns of a CSV file", "tabular regression"),
+    ("make slow motion from a regular 30fps video", "frame interpolation"),
 ])
 def test_a_request_for_a_task_the_seed_lacks_is_no_match_naming_it(seed_index, question, task):
+    assert seed_index.best_similarity(question) >= Pipeline(seed_index).min_similarity  # the check, not the threshold
     answer = Pipeline(seed_index).ask(question)
     assert answer.status == "no_match" and f"the question asks for {task}" in answer.explanation
     assert "no API in the corpus does that" in answer.explanation and answer.alternatives
@@ -94,6 +94,15 @@ def test_a_request_for_code_rather_than_a_model_is_no_match_saying_so(seed_index
 ])
 def test_requests_the_seed_serves_are_answered(seed_index, question):
     assert Pipeline(seed_index).ask(question).status == "verified", question
+
+
+@pytest.mark.parametrize("question, label", [  # far from every doc: the threshold answers first, the check agrees
+    ("load a pretrained agent that plays Atari Breakout", "reinforcement-learning"),
+    ("predict house prices from the columns of a CSV file", "tabular-regression"),
+])
+def test_the_check_recognises_requests_the_threshold_already_declines(seed_index, question, label):
+    assert Pipeline(seed_index).ask(question).status == "no_match"
+    assert seed_index.unserved_task(question).task == label
 
 
 def test_an_index_without_the_file_answers_as_before(seed_index, tmp_path):
