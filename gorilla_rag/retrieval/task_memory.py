@@ -38,6 +38,28 @@ def served_task_questions(docs: list[ApiDoc]) -> list[dict]:
     return [row for row in rows if row["task"] in served]
 
 
+# Our questions as an encoder read them, per (model as loaded, question): every index built in one process (tests,
+# benches, a server rebuilding) encodes the same few hundred fixed questions; the light encoder is cached by the
+# same name (embedder._load_light), so this reuses what that model would compute again.
+_ENCODED: dict[tuple[str, str], np.ndarray] = {}
+_ENCODED_LIMIT = 20_000
+
+
+def encode_questions(encoder: Embedder, questions: list[str]) -> np.ndarray:
+    """(len(questions), dim) float32 unit vectors, each read one at a time as a question is at query time (an int8
+    model's activation scales are per batch), reusing this process's earlier readings by the same model."""
+    model = encoder.runs_as
+    vectors = []
+    for question in questions:
+        key = (model, question)
+        if key not in _ENCODED:
+            if len(_ENCODED) >= _ENCODED_LIMIT:
+                _ENCODED.clear()
+            _ENCODED[key] = np.asarray(encoder.embed_one(question), dtype=np.float32)
+        vectors.append(_ENCODED[key])
+    return np.stack(vectors)
+
+
 def build_task_memory(docs: list[ApiDoc], encoder: Embedder) -> QuestionMemory | None:
     """The memory of the served task questions, each encoded as `encoder` reads a question at query time (one at a
     time: an int8 model's activation scales are per batch); None when the corpus does none of the tasks (its docs
@@ -45,7 +67,7 @@ def build_task_memory(docs: list[ApiDoc], encoder: Embedder) -> QuestionMemory |
     rows = served_task_questions(docs)
     if not rows:
         return None
-    vectors = np.stack([encoder.embed_one(row["question"]) for row in rows]).astype(np.float32)
+    vectors = encode_questions(encoder, [row["question"] for row in rows])
     tasks = [row["task"] for row in rows]
     return QuestionMemory(vectors, tasks, tasks)
 

@@ -19,7 +19,12 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from gorilla_rag.retrieval.memory import QuestionMemory
-from gorilla_rag.retrieval.task_memory import load_question_memory, save_question_memory, served_task_questions
+from gorilla_rag.retrieval.task_memory import (
+    encode_questions,
+    load_question_memory,
+    save_question_memory,
+    served_task_questions,
+)
 from gorilla_rag.types import ApiDoc
 
 if TYPE_CHECKING:
@@ -60,7 +65,7 @@ def build_unserved_memory(docs: list[ApiDoc], encoder: Embedder) -> QuestionMemo
     rows = [row for row in training_task_questions(TASK_MEMORY_SETS) if row["task"] in lacking]
     if not rows or not served_task_questions(docs):
         return None
-    vectors = np.stack([encoder.embed_one(row["question"]) for row in rows]).astype(np.float32)
+    vectors = encode_questions(encoder, [row["question"] for row in rows])
     tasks = [row["task"] for row in rows]
     return QuestionMemory(vectors, tasks, tasks)
 

@@ -121,3 +121,22 @@ def test_the_memory_is_encoded_as_questions_are_and_follows_a_swapped_encoder(se
     assert int8.abstention_signal == "task questions"
     int8.use_query_encoder(base)
     assert int8.abstention_signal == "task questions"
+
+
+def test_our_questions_are_read_once_per_model_in_a_process(seed_index):
+    from gorilla_rag.retrieval.task_memory import encode_questions
+
+    class Counting:
+        def __init__(self, inner) -> None:  # noqa: ANN001
+            self.inner, self.read, self.runs_as = inner, 0, inner.runs_as
+
+        def embed_one(self, text: str) -> np.ndarray:
+            self.read += 1
+            return self.inner.embed_one(text)
+
+    encoder = Counting(seed_index.dense.query_embedder)
+    questions = ["a question nobody else reads in this process", "and a second one, as rare"]
+    first = encode_questions(encoder, questions)
+    again = encode_questions(encoder, questions[::-1])
+    assert encoder.read == 2 and np.array_equal(again, first[::-1])
+    assert np.allclose(first[0], seed_index.dense.query_embedder.embed_one(questions[0]), atol=1e-6)
