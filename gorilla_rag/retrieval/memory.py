@@ -43,6 +43,7 @@ class QuestionMemory:
         self.domain_names = sorted(set(domains))
         self.domain_ids = {name: i for i, name in enumerate(self.domain_names)}
         self.entry_domains = np.array([self.domain_ids[d] for d in domains], dtype=np.int64)
+        self.domain_entries = [np.flatnonzero(self.entry_domains == i) for i in range(len(self.domain_names))]
 
     def __len__(self) -> int:
         return len(self.domains)

@@ -89,8 +89,8 @@ def task_closeness(memory: QuestionMemory, queries: np.ndarray) -> tuple[np.ndar
     on average (its position in memory.domain_names), and that mean cosine."""
     sims = np.atleast_2d(queries).astype(np.float32) @ memory.vectors.T
     per_task = np.full((len(sims), len(memory.domain_names)), -1.0)
-    for number in range(len(memory.domain_names)):
-        mine = sims[:, memory.entry_domains == number]
+    for number, entries in enumerate(memory.domain_entries):
+        mine = sims[:, entries]
         take = min(NEIGHBOURS, mine.shape[1])
         per_task[:, number] = np.partition(mine, mine.shape[1] - take, axis=1)[:, -take:].mean(axis=1)
     return per_task.argmax(axis=1), per_task.max(axis=1)
